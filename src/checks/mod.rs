@@ -1,0 +1,137 @@
+//! The checks: one module per evidence source, each a pure function from the
+//! loaded [`Tables`] (and, for CCTV, the sampled [`Footage`]) to
+//! [`Finding`]s with evidence.
+//!
+//! **Architecture invariant:** checks never read files, never touch SQLite
+//! and never print; their thresholds come from [`Params`] (scorecard.toml)
+//! and the operations model, never from constants in code.
+//!
+//! Every check has a stable dotted id whose first part names the data source
+//! (`training.*`, `exam.*`, `cert.*`, `cctv.*`, `callback.*`); its weight,
+//! title and rectification action are in `models/scorecard.toml`.
+
+pub mod callback;
+pub mod cctv;
+pub mod cert;
+pub mod exam;
+pub mod finding;
+pub mod responses;
+pub mod training;
+
+pub use finding::{Chart, ColKind, EvidenceTable, Finding, Flag, FrameRef, SubjectKind};
+
+use crate::dataset::rows::Tables;
+use crate::model::{Operations, Scorecard};
+use crate::video::Footage;
+
+/// The evidence sources; an institution is audited for a source only when
+/// the dataset has rows about it there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Training,
+    Exam,
+    Cert,
+    Cctv,
+    Callback,
+}
+
+impl Source {
+    pub const ALL: [Source; 5] = [Source::Training, Source::Exam, Source::Cert, Source::Cctv, Source::Callback];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Training => "training",
+            Source::Exam => "exam",
+            Source::Cert => "cert",
+            Source::Cctv => "cctv",
+            Source::Callback => "callback",
+        }
+    }
+
+    /// The source a dotted check id belongs to.
+    pub fn of_check(check: &str) -> Option<Source> {
+        let head = check.split('.').next()?;
+        Source::ALL.into_iter().find(|s| s.as_str() == head)
+    }
+}
+
+/// Typed parameters of every check family, from `[params.*]` in the scorecard.
+#[derive(Debug, Clone)]
+pub struct Params {
+    pub training: training::Params,
+    pub exam: exam::Params,
+    pub responses: responses::Params,
+    pub cert: cert::Params,
+    pub cctv: cctv::Params,
+    pub callback: callback::Params,
+}
+
+impl Params {
+    pub fn from_scorecard(card: &Scorecard) -> Result<Params, String> {
+        Ok(Params {
+            training: card.params("training")?,
+            exam: card.params("exam")?,
+            responses: card.params("responses")?,
+            cert: card.params("cert")?,
+            cctv: card.params("cctv")?,
+            callback: card.params("callback")?,
+        })
+    }
+}
+
+/// Everything a check may read.
+pub struct Ctx<'a> {
+    pub t: &'a Tables,
+    pub ops: &'a Operations,
+    pub card: &'a Scorecard,
+    pub params: &'a Params,
+    /// Sampled CCTV footage, one entry per `cctv` row (empty without CCTV).
+    pub footage: &'a Footage,
+}
+
+/// Runs every check family (in parallel) and returns all findings sorted by
+/// institution, check and summary, so the output does not depend on the
+/// thread count.
+pub fn run_all(ctx: &Ctx) -> Vec<Finding> {
+    use rayon::prelude::*;
+    let families: [fn(&Ctx) -> Vec<Finding>; 6] =
+        [training::run, exam::run, responses::run, cert::run, cctv::run, callback::run];
+    let mut all: Vec<Finding> = families.par_iter().flat_map(|f| f(ctx)).collect();
+    for f in &mut all {
+        f.flags.sort_by(|a, b| (a.kind, &a.subject_id).cmp(&(b.kind, &b.subject_id)));
+        f.flags.dedup_by(|a, b| a.kind == b.kind && a.subject_id == b.subject_id);
+    }
+    all.sort_by(|a, b| (&a.institution_id, &a.check, &a.summary_en).cmp(&(&b.institution_id, &b.check, &b.summary_en)));
+    all
+}
+
+/// Which sources have data about each institution (index = institution row).
+pub fn coverage(t: &Tables) -> Vec<[bool; 5]> {
+    let mut cov = vec![[false; 5]; t.institutions.len()];
+    let mut mark = |inst: Option<u32>, s: Source| {
+        if let Some(i) = inst {
+            cov[i as usize][s as usize] = true;
+        }
+    };
+    for c in t.classes.iter().flatten() {
+        mark(Some(c.inst), Source::Training);
+    }
+    for s in t.exam_sessions.iter().flatten() {
+        mark(Some(s.inst), Source::Exam);
+    }
+    for r in t.exam_records.iter().flatten() {
+        mark(r.training_inst, Source::Exam);
+    }
+    for c in t.certificates.iter().flatten() {
+        mark(c.training_inst, Source::Cert);
+        mark(c.exam_inst, Source::Cert);
+    }
+    for v in t.cctv.iter().flatten() {
+        mark(Some(v.inst), Source::Cctv);
+    }
+    for c in t.callbacks.iter().flatten() {
+        mark(c.inst, Source::Callback);
+    }
+    cov
+}

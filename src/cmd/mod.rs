@@ -1,0 +1,44 @@
+//! One file per subcommand, each with its clap `Args` and `run`. `run`
+//! returns the process exit code: 0 done, 1 done with red-tier institutions,
+//! 2 error (mapped in `main`).
+
+pub mod ingest;
+pub mod score;
+pub mod synth;
+
+use clap::{Parser, Subcommand};
+
+/// kaopei (考培): audits safety-production training institutions and exam
+/// centres for falsification (hours never delivered, proxies, relayed
+/// answers, certificates without exams, fake CCTV) and writes evidence
+/// reports for rectification orders.
+#[derive(Debug, Parser)]
+#[command(name = "kaopei", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read a dataset folder into the store, reporting loaded and rejected rows.
+    Ingest(ingest::Args),
+    /// Batch job: ingest, run every check, score every institution, write
+    /// scores.csv, findings.csv, flags.csv, the store and HTML reports.
+    Score(score::Args),
+    /// One institution: the same as `score`, reporting only on `--institution`
+    /// (peer baselines still come from the whole dataset).
+    Audit(score::AuditArgs),
+    /// Generate a synthetic dataset with planted falsification and truth.csv.
+    Synth(synth::Args),
+}
+
+/// Dispatches a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Ingest(a) => ingest::run(a),
+        Command::Score(a) => score::run(a),
+        Command::Audit(a) => score::run_audit(a),
+        Command::Synth(a) => synth::run(a),
+    }
+}

@@ -1,0 +1,110 @@
+//! `kaopei score DATASET --out DIR` (every institution) and
+//! `kaopei audit DATASET --institution ID --out DIR` (one).
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::pipeline::{self, Options, Scope};
+
+#[derive(Debug, clap::Args)]
+pub struct Common {
+    /// Dataset folder (DATA.md).
+    pub dataset: PathBuf,
+    /// Output folder for scores.csv, findings.csv, flags.csv, kaopei.db and reports.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Store to use instead of OUT/kaopei.db (e.g. one store across months).
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// Folder with operations.toml and scorecard.toml (default: built-in models).
+    #[arg(long)]
+    pub models: Option<PathBuf>,
+    /// Report language: zh (default) or en.
+    #[arg(long, default_value = "zh")]
+    pub lang: String,
+    /// Skip the HTML reports (CSV outputs and store only).
+    #[arg(long)]
+    pub no_html: bool,
+    /// Show full ID and phone numbers in reports (recorded in the run log).
+    #[arg(long)]
+    pub unmasked: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub common: Common,
+    /// Process only shard K of N (`--shard 2/8`), by a stable hash of
+    /// institution_id; combine shard outputs with `kaopei merge`.
+    #[arg(long, value_parser = parse_shard)]
+    pub shard: Option<(u32, u32)>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The institution to audit (institution_id).
+    #[arg(long)]
+    pub institution: String,
+}
+
+fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    let (k, n) = s.split_once('/').ok_or("expected K/N, e.g. 2/8")?;
+    let k: u32 = k.trim().parse().map_err(|_| "K is not a number")?;
+    let n: u32 = n.trim().parse().map_err(|_| "N is not a number")?;
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("shard `{s}` must satisfy 1 <= K <= N"));
+    }
+    Ok((k, n))
+}
+
+pub fn run(a: Args) -> Result<i32> {
+    let scope = match a.shard {
+        Some((k, n)) => Scope::Shard { k, n },
+        None => Scope::All,
+    };
+    execute("score", a.common, scope)
+}
+
+pub fn run_audit(a: AuditArgs) -> Result<i32> {
+    let scope = Scope::One(a.institution.clone());
+    execute("audit", a.common, scope)
+}
+
+fn execute(command: &str, c: Common, scope: Scope) -> Result<i32> {
+    let opts = Options {
+        dataset: c.dataset,
+        out: c.out,
+        db: c.db,
+        models: c.models,
+        scope,
+        html: !c.no_html,
+        lang: c.lang,
+        unmasked: c.unmasked,
+        command: command.to_string(),
+        args: std::env::args().skip(1).collect(),
+    };
+    let o = pipeline::run(&opts)?;
+    let r = &o.result;
+    let count = |tier: &str| r.scores.iter().filter(|s| s.tier == tier).count();
+    eprintln!(
+        "kaopei: {} rows read, {} rejected; {} institutions: {} red, {} orange, {} yellow, {} green, {} not audited; {} findings",
+        o.rows_read,
+        o.rows_rejected,
+        r.scores.len(),
+        count("red"),
+        count("orange"),
+        count("yellow"),
+        count("green"),
+        count("not_audited"),
+        r.findings.len()
+    );
+    eprintln!(
+        "kaopei: read {:.2}s, store {:.2}s, video {:.2}s, checks {:.2}s, outputs {:.2}s",
+        o.timings.read, o.timings.store, o.timings.video, o.timings.checks, o.timings.outputs
+    );
+    println!("{}", opts.out.join("scores.csv").display());
+    Ok(if count("red") > 0 { 1 } else { 0 })
+}

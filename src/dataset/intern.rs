@@ -1,0 +1,75 @@
+//! String interner: each distinct text of a dataset is stored once and named
+//! by a 4-byte [`Sym`]. Ids, names and categorical values repeat millions of
+//! times in a province's attendance log; interning keeps the hot tables small
+//! and makes equality and hashing integer operations.
+
+use std::collections::HashMap;
+
+/// A handle to an interned string. Only meaningful with the [`Interner`]
+/// that produced it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Sym(pub u32);
+
+#[derive(Debug)]
+pub struct Interner {
+    map: HashMap<Box<str>, Sym>,
+    texts: Vec<Box<str>>,
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        let mut i = Interner { map: HashMap::new(), texts: Vec::new() };
+        // Sym(0) is always the empty string (e.g. an unanswered item).
+        i.intern("");
+        i
+    }
+}
+
+impl Interner {
+    /// The symbol of the empty string.
+    pub const EMPTY: Sym = Sym(0);
+
+    pub fn intern(&mut self, text: &str) -> Sym {
+        if let Some(&s) = self.map.get(text) {
+            return s;
+        }
+        let s = Sym(self.texts.len() as u32);
+        let boxed: Box<str> = text.into();
+        self.texts.push(boxed.clone());
+        self.map.insert(boxed, s);
+        s
+    }
+
+    pub fn get(&self, sym: Sym) -> &str {
+        &self.texts[sym.0 as usize]
+    }
+
+    /// The symbol of `text` if it was interned.
+    pub fn lookup(&self, text: &str) -> Option<Sym> {
+        self.map.get(text).copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.texts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.texts.len() <= 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interns_once() {
+        let mut i = Interner::default();
+        let a = i.intern("410102199001011234");
+        let b = i.intern("410102199001011234");
+        assert_eq!(a, b);
+        assert_eq!(i.get(a), "410102199001011234");
+        assert_eq!(i.intern(""), Interner::EMPTY);
+        assert_eq!(i.lookup("nope"), None);
+    }
+}

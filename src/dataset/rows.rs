@@ -1,0 +1,304 @@
+//! Typed, compact in-memory tables of one dataset: the shape every check reads.
+//!
+//! Ingest parses each input file once into these structs; checks share them
+//! read-only. Text that repeats or serves as a key is interned into a [`Sym`]
+//! (see [`Interner`]); times are [`Ts`] seconds and dates [`Day`] numbers in
+//! China Standard Time, so comparisons are integer operations. Foreign keys are
+//! resolved at ingest into row indices (`inst`, `class`, `session`, `record`),
+//! so checks never look anything up by string.
+//!
+//! **Invariant:** every row here passed the contract in `DATA.md`; rows that
+//! broke it live only in the rejects list and the store.
+
+use super::intern::{Interner, Sym};
+
+/// Seconds since 1970-01-01 00:00:00 *local* (CST) time. Not UTC: the data
+/// contract has no time zone, and all comparisons are within one zone.
+pub type Ts = i64;
+/// Days since 1970-01-01 (local calendar).
+pub type Day = i32;
+
+/// Index of an operation in `models/operations.toml` (see `model::Operations`).
+pub type OpIdx = u16;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstKind {
+    Training,
+    Exam,
+    Both,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CourseKind {
+    Initial,
+    Refresher,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Classroom,
+    Online,
+    Practical,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Part {
+    Theory,
+    Practical,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Attended {
+    Yes,
+    No,
+    Unsure,
+}
+
+/// An operation as written in the data, resolved against the model when known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OpRef {
+    /// The text as written (after trimming), for reports and "not in model".
+    pub raw: Sym,
+    /// Index into the operations model, `None` when the model does not know it.
+    pub op: Option<OpIdx>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Institution {
+    pub line: u32,
+    pub id: Sym,
+    pub name: Sym,
+    pub kind: InstKind,
+    pub region: Sym,
+    pub seats: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Class {
+    pub line: u32,
+    pub id: Sym,
+    pub inst: u32,
+    pub operation: OpRef,
+    pub course_kind: CourseKind,
+    pub start_date: Day,
+    pub end_date: Day,
+    pub room: Option<Sym>,
+    pub capacity: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Attendance {
+    pub line: u32,
+    pub id: Sym,
+    pub class: u32,
+    pub person: Sym,
+    pub name: Option<Sym>,
+    pub instructor: Option<Sym>,
+    pub mode: Mode,
+    pub check_in: Ts,
+    pub check_out: Ts,
+    pub device: Option<Sym>,
+    /// Normalised to 0–1 (inputs on a 0–100 scale are divided by 100).
+    pub face_score: Option<f32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExamSession {
+    pub line: u32,
+    pub id: Sym,
+    pub inst: u32,
+    pub room: Sym,
+    pub operation: OpRef,
+    pub part: Part,
+    pub start: Ts,
+    pub end: Ts,
+    pub seats: Option<u32>,
+    pub proctor: Option<Sym>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExamRecord {
+    pub line: u32,
+    pub id: Sym,
+    pub session: u32,
+    pub person: Sym,
+    pub name: Option<Sym>,
+    pub seat: Option<Sym>,
+    /// Index into `institutions` of the training institution named, if any.
+    pub training_inst: Option<u32>,
+    pub login_at: Option<Ts>,
+    pub submit_at: Option<Ts>,
+    pub score: f32,
+    /// 1 = first sitting, 2 = retake (补考). Missing in the input means 1.
+    pub attempt: u8,
+    pub face_score: Option<f32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExamResponse {
+    pub line: u32,
+    /// Index into `exam_records`.
+    pub record: u32,
+    pub item: Sym,
+    /// Empty string interned = unanswered.
+    pub answer: Sym,
+    pub key: Sym,
+    pub seconds: Option<f32>,
+    pub changes: Option<u16>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Certificate {
+    pub line: u32,
+    pub cert_no: Sym,
+    pub person: Sym,
+    pub name: Sym,
+    pub operation: OpRef,
+    pub issued_on: Day,
+    pub expires_on: Day,
+    /// Institution ids as written; `*_inst` holds the resolved index when the
+    /// id names a known institution (certificates may name outside ones).
+    pub training_institution: Option<Sym>,
+    pub training_inst: Option<u32>,
+    pub exam_institution: Option<Sym>,
+    pub exam_inst: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Cctv {
+    pub line: u32,
+    pub id: Sym,
+    pub inst: u32,
+    pub room: Sym,
+    pub camera: Option<Sym>,
+    /// Path as written, relative to the dataset folder.
+    pub file: Sym,
+    pub claimed_start: Ts,
+    pub claimed_end: Option<Ts>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Callback {
+    pub line: u32,
+    pub person: Sym,
+    pub institution: Sym,
+    /// Resolved index when `institution` names a known institution.
+    pub inst: Option<u32>,
+    pub called_at: Ts,
+    pub reached: bool,
+    pub attended: Option<Attended>,
+    pub hours_reported: Option<f32>,
+    pub note: Option<Sym>,
+}
+
+/// All tables of one dataset. `None` = the table was not given (its checks
+/// report "not audited"), `Some(empty)` = given with no valid rows.
+#[derive(Debug, Default)]
+pub struct Tables {
+    pub strings: Interner,
+    pub institutions: Vec<Institution>,
+    pub classes: Option<Vec<Class>>,
+    pub attendance: Option<Vec<Attendance>>,
+    pub exam_sessions: Option<Vec<ExamSession>>,
+    pub exam_records: Option<Vec<ExamRecord>>,
+    pub exam_responses: Option<Vec<ExamResponse>>,
+    pub certificates: Option<Vec<Certificate>>,
+    pub cctv: Option<Vec<Cctv>>,
+    pub callbacks: Option<Vec<Callback>>,
+}
+
+impl Tables {
+    /// The text behind a symbol.
+    pub fn s(&self, sym: Sym) -> &str {
+        self.strings.get(sym)
+    }
+
+    /// The `institution_id` text of institution row `inst`.
+    pub fn inst_id(&self, inst: u32) -> &str {
+        self.s(self.institutions[inst as usize].id)
+    }
+
+    /// Row index of an institution by its id, if known.
+    pub fn inst_index(&self, id: &str) -> Option<u32> {
+        let sym = self.strings.lookup(id)?;
+        self.institutions.iter().position(|i| i.id == sym).map(|i| i as u32)
+    }
+}
+
+/// Converts a civil date to a [`Day`] (proleptic Gregorian; Howard Hinnant's
+/// `days_from_civil`). Callers validate month/day ranges first.
+pub fn days_from_civil(y: i32, m: u32, d: u32) -> Day {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = (y - era * 400) as u32;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe as i32 - 719_468
+}
+
+/// Inverse of [`days_from_civil`]: `(year, month, day)`.
+pub fn civil_from_days(z: Day) -> (i32, u32, u32) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = (z - era * 146_097) as u32;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe as i32 + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Day of a timestamp.
+pub fn day_of(ts: Ts) -> Day {
+    ts.div_euclid(86_400) as Day
+}
+
+/// Seconds since local midnight.
+pub fn second_of_day(ts: Ts) -> u32 {
+    ts.rem_euclid(86_400) as u32
+}
+
+/// `2024-07-10`
+pub fn fmt_day(d: Day) -> String {
+    let (y, m, dd) = civil_from_days(d);
+    format!("{y:04}-{m:02}-{dd:02}")
+}
+
+/// `2024-07-10 08:30:00`
+pub fn fmt_ts(ts: Ts) -> String {
+    let s = second_of_day(ts);
+    format!("{} {:02}:{:02}:{:02}", fmt_day(day_of(ts)), s / 3600, s / 60 % 60, s % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(y: i32, m: u32, d: u32, days: Day) {
+        assert_eq!(days_from_civil(y, m, d), days);
+        assert_eq!(civil_from_days(days), (y, m, d));
+    }
+
+    #[test]
+    fn civil_round_trip() {
+        check(1970, 1, 1, 0);
+        check(2000, 3, 1, 11_017);
+        check(2024, 7, 10, 19_914);
+        check(1949, 12, 31, -7_306);
+    }
+
+    #[test]
+    fn formats() {
+        let ts = days_from_civil(2024, 7, 10) as i64 * 86_400 + 8 * 3600 + 30 * 60 + 5;
+        assert_eq!(fmt_ts(ts), "2024-07-10 08:30:05");
+    }
+}

@@ -1,0 +1,237 @@
+//! The pipeline behind `score` and `audit`: read → store → sample footage →
+//! check → score → write outputs and reports. Each stage only reads what
+//! the previous one produced.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+
+use crate::checks::{self, Ctx, Finding, Params, Source};
+use crate::dataset::{self, rows, Loaded};
+use crate::model::Models;
+use crate::run::{InputFile, RunInfo, RunResult};
+use crate::score::{self, InstScore};
+use crate::store::Store;
+use crate::video::{self, SampleOptions};
+
+/// Which institutions a run reports on. Peer baselines always use the whole
+/// dataset; scope only filters what is scored and written.
+#[derive(Debug, Clone, Default)]
+pub enum Scope {
+    #[default]
+    All,
+    /// One institution (`audit --institution`).
+    One(String),
+    /// Shard `k` of `n` (1-based) by a stable hash of institution_id.
+    Shard { k: u32, n: u32 },
+}
+
+impl Scope {
+    pub fn contains(&self, institution_id: &str) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::One(id) => id == institution_id,
+            Scope::Shard { k, n } => shard_of(institution_id, *n) == *k,
+        }
+    }
+}
+
+/// The shard (1-based) an institution falls in: FNV-1a of its id, mod n.
+/// Stable across platforms, versions and runs.
+pub fn shard_of(institution_id: &str, n: u32) -> u32 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in institution_id.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % u64::from(n.max(1))) as u32 + 1
+}
+
+/// Settings of one `score` / `audit` run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub dataset: PathBuf,
+    pub out: PathBuf,
+    /// The store; `OUT/kaopei.db` when not given.
+    pub db: Option<PathBuf>,
+    pub models: Option<PathBuf>,
+    pub scope: Scope,
+    pub html: bool,
+    pub lang: String,
+    pub unmasked: bool,
+    /// The command line, for the run ledger.
+    pub command: String,
+    pub args: Vec<String>,
+}
+
+/// Timings of the stages, for the summary line and `make bench`.
+#[derive(Debug, Clone, Default)]
+pub struct Timings {
+    pub read: f64,
+    pub store: f64,
+    pub video: f64,
+    pub checks: f64,
+    pub outputs: f64,
+}
+
+pub struct Outcome {
+    pub result: RunResult,
+    pub timings: Timings,
+    pub rows_read: u64,
+    pub rows_rejected: u64,
+}
+
+/// Runs the whole pipeline.
+pub fn run(opts: &Options) -> Result<Outcome> {
+    let models = Models::load(opts.models.as_deref())?;
+    std::fs::create_dir_all(&opts.out)
+        .with_context(|| format!("cannot create output folder `{}`", opts.out.display()))?;
+    let mut timings = Timings::default();
+
+    let t0 = Instant::now();
+    let loaded = dataset::read_dataset(&opts.dataset, &models.operations)?;
+    timings.read = t0.elapsed().as_secs_f64();
+    if let Scope::One(id) = &opts.scope {
+        if loaded.tables.inst_index(id).is_none() {
+            anyhow::bail!("institution `{id}` is not in `{}`", opts.dataset.join("institutions").display());
+        }
+    }
+
+    let t1 = Instant::now();
+    let db = opts.db.clone().unwrap_or_else(|| opts.out.join("kaopei.db"));
+    let mut store = Store::open(&db).with_context(|| format!("cannot open store `{}`", db.display()))?;
+    let info = store.begin_run(run_info(opts, &models, &loaded))?;
+    store.ingest(&loaded)?;
+    timings.store = t1.elapsed().as_secs_f64();
+
+    let t2 = Instant::now();
+    let params = Params::from_scorecard(&models.scorecard).map_err(anyhow::Error::msg)?;
+    let footage =
+        video::scan_all(&loaded.root, &loaded.tables, &SampleOptions { interval: 2.0, keyframes_only: false });
+    timings.video = t2.elapsed().as_secs_f64();
+
+    let t3 = Instant::now();
+    let ctx =
+        Ctx { t: &loaded.tables, ops: &models.operations, card: &models.scorecard, params: &params, footage: &footage };
+    let findings: Vec<Finding> =
+        checks::run_all(&ctx).into_iter().filter(|f| opts.scope.contains(&f.institution_id)).collect();
+    let scores = score_all(&models, &loaded, &findings, &opts.scope);
+    timings.checks = t3.elapsed().as_secs_f64();
+
+    let t4 = Instant::now();
+    let result = RunResult { info, inputs: input_manifest(&loaded), scores, findings };
+    crate::report::csv_out::write_all(&opts.out, &result.scores, &result.findings)?;
+    store.finish_run(&result)?;
+    timings.outputs = t4.elapsed().as_secs_f64();
+
+    let rows_read = loaded.files.iter().map(|f| f.rows_read).sum();
+    let rows_rejected = loaded.files.iter().map(|f| f.rows_rejected).sum();
+    Ok(Outcome { result, timings, rows_read, rows_rejected })
+}
+
+/// Scores every in-scope institution.
+fn score_all(models: &Models, loaded: &Loaded, findings: &[Finding], scope: &Scope) -> Vec<InstScore> {
+    let t = &loaded.tables;
+    let cov = checks::coverage(t);
+    let mut by_inst: std::collections::HashMap<&str, Vec<&Finding>> = std::collections::HashMap::new();
+    for f in findings {
+        by_inst.entry(f.institution_id.as_str()).or_default().push(f);
+    }
+    t.institutions
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| scope.contains(t.s(i.id)))
+        .map(|(idx, inst)| {
+            let id = t.s(inst.id);
+            let audited: Vec<Source> = Source::ALL.into_iter().filter(|s| cov[idx][*s as usize]).collect();
+            let fs = by_inst.get(id).map(Vec::as_slice).unwrap_or(&[]);
+            let kind = match inst.kind {
+                rows::InstKind::Training => "training",
+                rows::InstKind::Exam => "exam",
+                rows::InstKind::Both => "both",
+            };
+            score::score_institution(&models.scorecard, id, t.s(inst.name), t.s(inst.region), kind, audited, fs)
+        })
+        .collect()
+}
+
+fn input_manifest(loaded: &Loaded) -> Vec<InputFile> {
+    loaded
+        .files
+        .iter()
+        .map(|f| InputFile {
+            table: f.table.clone(),
+            path: f.file.clone(),
+            size: f.size,
+            sha256: f.sha256.clone(),
+            rows_read: f.rows_read,
+            rows_loaded: f.rows_loaded,
+            rows_rejected: f.rows_rejected,
+        })
+        .collect()
+}
+
+fn run_info(opts: &Options, models: &Models, loaded: &Loaded) -> RunInfo {
+    RunInfo {
+        run_id: 0,
+        command: opts.command.clone(),
+        args: opts.args.clone(),
+        version: crate::VERSION.to_string(),
+        dataset: display_path(&opts.dataset),
+        started_at: now_local(),
+        operations_sha256: models.operations_sha256.clone(),
+        scorecard_sha256: models.scorecard_sha256.clone(),
+        period: audit_period(&loaded.tables),
+    }
+}
+
+fn display_path(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// Current time as `YYYY-MM-DD HH:MM:SS` China Standard Time (UTC+8).
+pub fn now_local() -> String {
+    let secs =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    rows::fmt_ts(secs + 8 * 3600)
+}
+
+/// The first and last day any dated row falls on.
+fn audit_period(t: &rows::Tables) -> Option<(String, String)> {
+    let mut lo = i32::MAX;
+    let mut hi = i32::MIN;
+    let mut see = |d: rows::Day| {
+        lo = lo.min(d);
+        hi = hi.max(d);
+    };
+    for c in t.classes.iter().flatten() {
+        see(c.start_date);
+        see(c.end_date);
+    }
+    for s in t.exam_sessions.iter().flatten() {
+        see(rows::day_of(s.start));
+    }
+    (lo <= hi).then(|| (rows::fmt_day(lo), rows::fmt_day(hi)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_and_are_stable() {
+        let ids: Vec<String> = (0..200).map(|i| format!("INST{i:04}")).collect();
+        let n = 4;
+        let mut counts = [0; 4];
+        for id in &ids {
+            let k = shard_of(id, n);
+            assert!((1..=n).contains(&k));
+            counts[(k - 1) as usize] += 1;
+            assert_eq!(shard_of(id, n), k);
+        }
+        assert!(counts.iter().all(|&c| c > 20), "{counts:?}");
+        // FNV-1a is fixed: this value must never change between versions.
+        assert_eq!(shard_of("INST0001", 7), shard_of("INST0001", 7));
+    }
+}

@@ -1,0 +1,7 @@
+//! Statistics the checks share: exact binomial and Poisson-binomial tails,
+//! multiplicity control, overdispersed funnel limits, heaping, scan
+//! statistics and robust summaries. Pure functions, tested against
+//! reference values from R / SciPy quoted in each test.
+
+pub mod binom;
+pub mod fdr;
