@@ -120,7 +120,8 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     timings.checks = t3.elapsed().as_secs_f64();
 
     let t4 = Instant::now();
-    let result = RunResult { info, inputs: input_manifest(&loaded), scores, findings };
+    let overview = checks::overview_charts(&ctx);
+    let result = RunResult { info, inputs: input_manifest(&loaded), scores, findings, overview };
     crate::report::csv_out::write_all(&opts.out, &result.scores, &result.findings)?;
     store.finish_run(&result)?;
     timings.outputs = t4.elapsed().as_secs_f64();

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::checks::Finding;
+use crate::checks::{Chart, Finding};
 use crate::score::InstScore;
 
 /// One input file as ingested.
@@ -44,4 +44,7 @@ pub struct RunResult {
     pub inputs: Vec<InputFile>,
     pub scores: Vec<InstScore>,
     pub findings: Vec<Finding>,
+    /// Province-level charts for the batch overview (e.g. pass-rate funnels
+    /// per operation and exam part), computed by the checks.
+    pub overview: Vec<Chart>,
 }

@@ -106,6 +106,12 @@ pub fn run_all(ctx: &Ctx) -> Vec<Finding> {
     all
 }
 
+/// Province-level charts for the batch overview (pass-rate funnels per
+/// operation and exam part).
+pub fn overview_charts(ctx: &Ctx) -> Vec<Chart> {
+    exam::overview_charts(ctx)
+}
+
 /// Which sources have data about each institution (index = institution row).
 pub fn coverage(t: &Tables) -> Vec<[bool; 5]> {
     let mut cov = vec![[false; 5]; t.institutions.len()];
