@@ -4,12 +4,17 @@
 //! reason; [`FileReport`] counts add up (`rows_read = loaded + rejected`).
 
 pub mod intern;
+pub mod parse;
+mod read;
 pub mod rows;
+pub mod schema;
+pub mod source;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use crate::model::Operations;
+pub use read::read_dataset;
 pub use rows::Tables;
+pub use schema::Table;
 
 /// A row that broke the contract.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -31,13 +36,19 @@ pub struct FileReport {
     pub file: String,
     pub size: u64,
     pub sha256: String,
-    /// `utf-8`, `utf-8-bom`, `gb18030` or `xlsx`.
+    /// `utf-8`, `utf-8-bom`, `gb18030`, `mixed` (UTF-8 and GB18030 lines),
+    /// `utf-16le`/`utf-16be` or `xlsx`; empty when the file was refused.
     pub encoding: String,
     pub rows_read: u64,
     pub rows_loaded: u64,
     pub rows_rejected: u64,
     /// Columns not in the contract (kept as extra fields in the store).
     pub unknown_columns: Vec<String>,
+    /// Things the reader noticed about the whole file (extra sheets, mixed
+    /// encodings).
+    pub notes: Vec<String>,
+    /// Why the whole file was refused (the table then counts as not given).
+    pub refused: Option<String>,
 }
 
 /// Extra (unknown-column) values of one loaded row, for the store.
@@ -71,10 +82,4 @@ pub enum DatasetError {
     MissingColumn { file: String, column: String, aliases: String },
     #[error("`{file}`: {message}")]
     Invalid { file: String, message: String },
-}
-
-/// Reads every table of the dataset folder `dir`.
-pub fn read_dataset(dir: &Path, ops: &Operations) -> Result<Loaded, DatasetError> {
-    let _ = ops;
-    Err(DatasetError::NoFolder(dir.to_path_buf()))
 }

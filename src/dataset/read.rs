@@ -1,0 +1,1235 @@
+//! The dataset reader: finds each table's file, reads the files of one
+//! dependency wave in parallel (big CSV files in parallel chunks), parses
+//! every row into the typed tables of [`rows`](super::rows), and resolves
+//! foreign keys against the waves before it.
+//!
+//! Accounting: every record after the header is counted in `rows_read` and
+//! ends either in the table (`rows_loaded`) or in the rejects with its file,
+//! line and reason (`rows_rejected`). Blank lines are not records.
+//!
+//! Refusals: a file that is not a table (empty, binary, wrong delimiter,
+//! missing a required column, duplicate header) is refused as a whole and
+//! reported in its [`FileReport::refused`]; the table then counts as not
+//! given and the other tables still load. Only a refused or missing
+//! `institutions` table stops the read, since every check is about an
+//! institution.
+
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::path::{Path, PathBuf};
+
+use csv::ByteRecord;
+use rayon::prelude::*;
+
+use super::intern::{Interner, Sym};
+use super::parse;
+use super::rows::*;
+use super::schema::{self, match_header, ColMap, Column, HeaderError, Table};
+use super::source::{self, Body};
+use super::{DatasetError, Extras, FileReport, Loaded, Reject};
+use crate::model::operations::to_half_width;
+use crate::model::Operations;
+
+/// Longest raw row text kept with a reject.
+const RAW_LIMIT: usize = 4096;
+/// Target size of one parallel chunk of a CSV file.
+const CHUNK: usize = 8 << 20;
+const NONE: u32 = u32::MAX;
+
+/// FxHash (rustc's hasher): the per-chunk string maps hash millions of short
+/// ids, where SipHash's DoS resistance buys nothing.
+#[derive(Default)]
+pub struct FxHasher(u64);
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut it = bytes.chunks_exact(8);
+        for c in &mut it {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = it.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w) ^ (rest.len() as u64) << 59);
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// A chunk's own interner; merged into the dataset's [`Interner`] in chunk
+/// order after the parallel parse.
+#[derive(Default)]
+struct Local {
+    map: FxMap<Box<str>, u32>,
+}
+
+impl Local {
+    fn sym(&mut self, s: &str) -> Sym {
+        if let Some(&i) = self.map.get(s) {
+            return Sym(i);
+        }
+        let i = self.map.len() as u32;
+        self.map.insert(s.into(), i);
+        Sym(i)
+    }
+
+    fn into_vec(self) -> Vec<Box<str>> {
+        let mut v: Vec<Box<str>> = vec![Box::default(); self.map.len()];
+        for (k, i) in self.map {
+            v[i as usize] = k;
+        }
+        v
+    }
+}
+
+/// Row index by primary-key symbol, one vector per referenced table.
+#[derive(Default)]
+struct Keys {
+    inst: Vec<u32>,
+    class: Vec<u32>,
+    session: Vec<u32>,
+    record: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Fk {
+    Inst,
+    Class,
+    Session,
+    Record,
+}
+
+impl Fk {
+    fn table(self) -> Table {
+        match self {
+            Fk::Inst => Table::Institutions,
+            Fk::Class => Table::Classes,
+            Fk::Session => Table::ExamSessions,
+            Fk::Record => Table::ExamRecords,
+        }
+    }
+}
+
+/// What the waves before this one produced, read-only while a wave parses.
+struct Shared<'a> {
+    ops: &'a Operations,
+    strings: &'a Interner,
+    keys: &'a Keys,
+    /// Table → `None` loaded, `Some(why)` not available.
+    missing: &'a HashMap<Table, String>,
+}
+
+/// Per-chunk parse state.
+struct Cx<'a> {
+    sh: &'a Shared<'a>,
+    local: Local,
+    ops_cache: FxMap<Sym, Option<OpIdx>>,
+}
+
+impl<'a> Cx<'a> {
+    fn new(sh: &'a Shared<'a>) -> Self {
+        Cx { sh, local: Local::default(), ops_cache: FxMap::default() }
+    }
+
+    fn sym(&mut self, s: &str) -> Sym {
+        self.local.sym(s)
+    }
+
+    /// An ID number: full-width digits and letters are the same characters.
+    fn id(&mut self, s: &str) -> Sym {
+        if s.is_ascii() {
+            self.local.sym(s)
+        } else {
+            let h = to_half_width(s);
+            self.local.sym(h.trim())
+        }
+    }
+
+    fn op(&mut self, s: &str) -> OpRef {
+        let raw = self.local.sym(s);
+        let ops = self.sh.ops;
+        let op = *self.ops_cache.entry(raw).or_insert_with(|| ops.resolve(s));
+        OpRef { raw, op }
+    }
+
+    fn fk_opt(&self, fk: Fk, text: &str) -> Option<u32> {
+        let keys = match fk {
+            Fk::Inst => &self.sh.keys.inst,
+            Fk::Class => &self.sh.keys.class,
+            Fk::Session => &self.sh.keys.session,
+            Fk::Record => &self.sh.keys.record,
+        };
+        let sym = self.sh.strings.lookup(text)?;
+        keys.get(sym.0 as usize).copied().filter(|&i| i != NONE)
+    }
+
+    fn fk(&self, fk: Fk, column: &str, text: &str) -> Result<u32, String> {
+        self.fk_opt(fk, text).ok_or_else(|| {
+            let t = fk.table().name();
+            match self.sh.missing.get(&fk.table()) {
+                Some(why) => format!("{column} `{}` cannot be resolved: {why}", clip(text)),
+                None => format!("{column} `{}` is not in {t}", clip(text)),
+            }
+        })
+    }
+}
+
+/// One record with its file's column map.
+struct Row<'r> {
+    rec: &'r ByteRecord,
+    map: &'r ColMap,
+    cols: &'static [Column],
+    line: u32,
+}
+
+impl<'r> Row<'r> {
+    fn text(&self, c: usize) -> Option<&'r str> {
+        let b = self.rec.get(self.map.fields[c]?)?;
+        let t = std::str::from_utf8(b).unwrap_or("\u{FFFD}").trim();
+        (!t.is_empty()).then_some(t)
+    }
+
+    fn req(&self, c: usize) -> Result<&'r str, String> {
+        self.text(c).ok_or_else(|| format!("missing required value `{}`", self.cols[c].name))
+    }
+
+    fn bad(&self, c: usize, expected: &str, s: &str) -> String {
+        format!("`{}` is not {expected}: `{}`", self.cols[c].name, clip(s))
+    }
+
+    fn opt<T>(&self, c: usize, f: fn(&str) -> Result<T, &'static str>) -> Result<Option<T>, String> {
+        match self.text(c) {
+            None => Ok(None),
+            Some(s) => f(s).map(Some).map_err(|e| self.bad(c, e, s)),
+        }
+    }
+
+    fn must<T>(&self, c: usize, f: fn(&str) -> Result<T, &'static str>) -> Result<T, String> {
+        let s = self.req(c)?;
+        f(s).map_err(|e| self.bad(c, e, s))
+    }
+
+    fn opt_u32(&self, c: usize) -> Result<Option<u32>, String> {
+        match self.opt(c, parse::count)? {
+            None => Ok(None),
+            Some(v) => u32::try_from(v).map(Some).map_err(|_| self.bad(c, "a count below 2^32", &v.to_string())),
+        }
+    }
+}
+
+/// Half-width form of an id as written; borrowed when it is ASCII already.
+fn hw(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.is_ascii() {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        std::borrow::Cow::Owned(to_half_width(s).trim().to_string())
+    }
+}
+
+fn clip(s: &str) -> &str {
+    match s.char_indices().nth(80) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+fn order<T: PartialOrd + Copy>(a: T, b: T, what: &str, fmt: fn(T) -> String) -> Result<(), String> {
+    if b < a {
+        let (first, second) = what.split_once('<').unwrap_or((what, ""));
+        return Err(format!("{second} `{}` is before {first} `{}`", fmt(b), fmt(a)));
+    }
+    Ok(())
+}
+
+/// A table's row type: how to parse it and where its symbols are.
+trait Rec: Sized + Send {
+    const TABLE: Table;
+    fn parse(r: &Row, cx: &mut Cx) -> Result<Self, String>;
+    /// Applies `f` to every [`Sym`] field (to map chunk symbols to global ones).
+    fn syms(&mut self, f: impl FnMut(&mut Sym));
+    fn line(&self) -> u32;
+    /// The primary key, for tables that have one.
+    fn key(&self) -> Option<Sym> {
+        None
+    }
+    fn put(t: &mut Tables, rows: Vec<Self>);
+}
+
+fn opt_sym(o: &mut Option<Sym>, f: &mut impl FnMut(&mut Sym)) {
+    if let Some(s) = o {
+        f(s);
+    }
+}
+
+impl Rec for Institution {
+    const TABLE: Table = Table::Institutions;
+    fn parse(r: &Row, cx: &mut Cx) -> Result<Self, String> {
+        use schema::institutions as c;
+        let region = hw(r.req(c::REGION)?);
+        parse::region(&region).map_err(|e| r.bad(c::REGION, e, &region))?;
+        Ok(Institution {
+            line: r.line,
+            id: cx.id(r.req(c::ID)?),
+            name: cx.sym(r.req(c::NAME)?),
+            kind: r.must(c::KIND, parse::inst_kind)?,
+            region: cx.sym(&region),
+            seats: r.opt_u32(c::SEATS)?,
+        })
+    }
+    fn syms(&mut self, mut f: impl FnMut(&mut Sym)) {
+        f(&mut self.id);
+        f(&mut self.name);
+        f(&mut self.region);
+    }
+    fn line(&self) -> u32 {
+        self.line
+    }
+    fn key(&self) -> Option<Sym> {
+        Some(self.id)
+    }
+    fn put(t: &mut Tables, rows: Vec<Self>) {
+        t.institutions = rows;
+    }
+}
+
+impl Rec for Class {
+    const TABLE: Table = Table::Classes;
+    fn parse(r: &Row, cx: &mut Cx) -> Result<Self, String> {
+        use schema::classes as c;
+        let id = cx.id(r.req(c::ID)?);
+        let inst = cx.fk(Fk::Inst, "institution_id", &hw(r.req(c::INSTITUTION)?))?;
+        let start_date = r.must(c::START, parse::date)?;
+        let end_date = r.must(c::END, parse::date)?;
+        order(start_date, end_date, "start_date<end_date", fmt_day)?;
+        Ok(Class {
+            line: r.line,
+            id,
+            inst,
+            operation: cx.op(r.req(c::OPERATION)?),
+            course_kind: r.must(c::COURSE_KIND, parse::course_kind)?,
+            start_date,
+            end_date,
+            room: r.text(c::ROOM).map(|s| cx.sym(s)),
+            capacity: r.opt_u32(c::CAPACITY)?,
+        })
+    }
+    fn syms(&mut self, mut f: impl FnMut(&mut Sym)) {
+        f(&mut self.id);
+        f(&mut self.operation.raw);
+        opt_sym(&mut self.room, &mut f);
+    }
+    fn line(&self) -> u32 {
+        self.line
+    }
+    fn key(&self) -> Option<Sym> {
+        Some(self.id)
+    }
+    fn put(t: &mut Tables, rows: Vec<Self>) {
+        t.classes = Some(rows);
+    }
+}
+
+impl Rec for Attendance {
+    const TABLE: Table = Table::Attendance;
+    fn parse(r: &Row, cx: &mut Cx) -> Result<Self, String> {
+        use schema::attendance as c;
+        let id = cx.id(r.req(c::ID)?);
+        let class = cx.fk(Fk::Class, "class_id", &hw(r.req(c::CLASS)?))?;
+        let check_in = r.must(c::CHECK_IN, parse::datetime)?;
+        let check_out = r.must(c::CHECK_OUT, parse::datetime)?;
+        order(check_in, check_out, "check_in<check_out", fmt_ts)?;
+        Ok(Attendance {
+            line: r.line,
+            id,
+            class,
+            person: cx.id(r.req(c::PERSON)?),
+            name: r.text(c::NAME).map(|s| cx.sym(s)),
+            instructor: r.text(c::INSTRUCTOR).map(|s| cx.id(s)),
+            mode: r.must(c::MODE, parse::mode)?,
+            check_in,
+            check_out,
+            device: r.text(c::DEVICE).map(|s| cx.id(s)),
+            face_score: r.opt(c::FACE, parse::face_score)?,
+        })
+    }
+    fn syms(&mut self, mut f: impl FnMut(&mut Sym)) {
+        f(&mut self.id);
+        f(&mut self.person);
+        opt_sym(&mut self.name, &mut f);
+        opt_sym(&mut self.instructor, &mut f);
+        opt_sym(&mut self.device, &mut f);
+    }
+    fn line(&self) -> u32 {
+        self.line
+    }
+    fn key(&self) -> Option<Sym> {
+        Some(self.id)
+    }
+    fn put(t: &mut Tables, rows: Vec<Self>) {
+        t.attendance = Some(rows);
+    }
+}
+
+impl Rec for ExamSession {
+    const TABLE: Table = Table::ExamSessions;
+    fn parse(r: &Row, cx: &mut Cx) -> Result<Self, String> {
+        use schema::exam_sessions as c;
+        let id = cx.id(r.req(c::ID)?);
+        let inst = cx.fk(Fk::Inst, "institution_id", &hw(r.req(c::INSTITUTION)?))?;
+        let start = r.must(c::START, parse::datetime)?;
+        let end = r.must(c::END, parse::datetime)?;
+        order(start, end, "start<end", fmt_ts)?;
+        Ok(ExamSession {
+            line: r.line,
+            id,
+            inst,
+            room: cx.sym(r.req(c::ROOM)?),
+            operation: cx.op(r.req(c::OPERATION)?),
+            part: r.must(c::PART, parse::part)?,
+            start,
+            end,
+            seats: r.opt_u32(c::SEATS)?,
+            proctor: r.text(c::PROCTOR).map(|s| cx.id(s)),
+        })
+    }
+    fn syms(&mut self, mut f: impl FnMut(&mut Sym)) {
+        f(&mut self.id);
+        f(&mut self.room);
+        f(&mut self.operation.raw);
+        opt_sym(&mut self.proctor, &mut f);
+    }
+    fn line(&self) -> u32 {
+        self.line
+    }
+    fn key(&self) -> Option<Sym> {
+        Some(self.id)
+    }
+    fn put(t: &mut Tables, rows: Vec<Self>) {
+        t.exam_sessions = Some(rows);
+    }
+}
+
+impl Rec for ExamRecord {
+    const TABLE: Table = Table::ExamRecords;
+    fn parse(r: &Row, cx: &mut Cx) -> Result<Self, String> {
+        use schema::exam_records as c;
+        let id = cx.id(r.req(c::ID)?);
+        let session = cx.fk(Fk::Session, "session_id", &hw(r.req(c::SESSION)?))?;
+        let training_inst = match r.text(c::TRAINING_INST) {
+            Some(t) => Some(cx.fk(Fk::Inst, "training_institution_id", &hw(t))?),
+            None => None,
+        };
+        let login_at = r.opt(c::LOGIN, parse::datetime)?;
+        let submit_at = r.opt(c::SUBMIT, parse::datetime)?;
+        if let (Some(a), Some(b)) = (login_at, submit_at) {
+            order(a, b, "login_at<submit_at", fmt_ts)?;
+        }
+        let attempt = match r.opt(c::ATTEMPT, parse::count)? {
+            None => 1,
+            Some(v @ 1..=255) => v as u8,
+            Some(v) => return Err(r.bad(c::ATTEMPT, "an attempt number from 1 (first sitting)", &v.to_string())),
+        };
+        Ok(ExamRecord {
+            line: r.line,
+            id,
+            session,
+            person: cx.id(r.req(c::PERSON)?),
+            name: r.text(c::NAME).map(|s| cx.sym(s)),
+            seat: r.text(c::SEAT).map(|s| cx.id(s)),
+            training_inst,
+            login_at,
+            submit_at,
+            score: r.must(c::SCORE, parse::score)?,
+            attempt,
+            face_score: r.opt(c::FACE, parse::face_score)?,
+        })
+    }
+    fn syms(&mut self, mut f: impl FnMut(&mut Sym)) {
+        f(&mut self.id);
+        f(&mut self.person);
+        opt_sym(&mut self.name, &mut f);
+        opt_sym(&mut self.seat, &mut f);
+    }
+    fn line(&self) -> u32 {
+        self.line
+    }
+    fn key(&self) -> Option<Sym> {
+        Some(self.id)
+    }
+    fn put(t: &mut Tables, rows: Vec<Self>) {
+        t.exam_records = Some(rows);
+    }
+}
+
+impl Rec for ExamResponse {
+    const TABLE: Table = Table::ExamResponses;
+    fn parse(r: &Row, cx: &mut Cx) -> Result<Self, String> {
+        use schema::exam_responses as c;
+        let record = cx.fk(Fk::Record, "record_id", &hw(r.req(c::RECORD)?))?;
+        let changes = match r.opt(c::CHANGES, parse::count)? {
+            None => None,
+            Some(v) => Some(u16::try_from(v).map_err(|_| r.bad(c::CHANGES, "a count below 65536", &v.to_string()))?),
+        };
+        Ok(ExamResponse {
+            line: r.line,
+            record,
+            item: cx.id(r.req(c::ITEM)?),
+            // Empty = unanswered (a required column, but an empty value is data).
+            answer: cx.sym(r.text(c::ANSWER).unwrap_or("")),
+            key: cx.sym(r.req(c::KEY)?),
+            seconds: r.opt(c::SECONDS, parse::non_negative)?,
+            changes,
+        })
+    }
+    fn syms(&mut self, mut f: impl FnMut(&mut Sym)) {
+        f(&mut self.item);
+        f(&mut self.answer);
+        f(&mut self.key);
+    }
+    fn line(&self) -> u32 {
+        self.line
+    }
+    fn put(t: &mut Tables, rows: Vec<Self>) {
+        t.exam_responses = Some(rows);
+    }
+}
+
+impl Rec for Certificate {
+    const TABLE: Table = Table::Certificates;
+    fn parse(r: &Row, cx: &mut Cx) -> Result<Self, String> {
+        use schema::certificates as c;
+        let issued_on = r.must(c::ISSUED, parse::date)?;
+        let expires_on = r.must(c::EXPIRES, parse::date)?;
+        order(issued_on, expires_on, "issued_on<expires_on", fmt_day)?;
+        let training = r.text(c::TRAINING_INST).map(hw);
+        let exam = r.text(c::EXAM_INST).map(hw);
+        Ok(Certificate {
+            line: r.line,
+            cert_no: cx.id(r.req(c::CERT_NO)?),
+            person: cx.id(r.req(c::PERSON)?),
+            name: cx.sym(r.req(c::NAME)?),
+            operation: cx.op(r.req(c::OPERATION)?),
+            issued_on,
+            expires_on,
+            training_inst: training.as_deref().and_then(|t| cx.fk_opt(Fk::Inst, t)),
+            training_institution: training.as_deref().map(|t| cx.sym(t)),
+            exam_inst: exam.as_deref().and_then(|t| cx.fk_opt(Fk::Inst, t)),
+            exam_institution: exam.as_deref().map(|t| cx.sym(t)),
+        })
+    }
+    fn syms(&mut self, mut f: impl FnMut(&mut Sym)) {
+        f(&mut self.cert_no);
+        f(&mut self.person);
+        f(&mut self.name);
+        f(&mut self.operation.raw);
+        opt_sym(&mut self.training_institution, &mut f);
+        opt_sym(&mut self.exam_institution, &mut f);
+    }
+    fn line(&self) -> u32 {
+        self.line
+    }
+    fn put(t: &mut Tables, rows: Vec<Self>) {
+        t.certificates = Some(rows);
+    }
+}
+
+impl Rec for Cctv {
+    const TABLE: Table = Table::Cctv;
+    fn parse(r: &Row, cx: &mut Cx) -> Result<Self, String> {
+        use schema::cctv as c;
+        let id = cx.id(r.req(c::ID)?);
+        let inst = cx.fk(Fk::Inst, "institution_id", &hw(r.req(c::INSTITUTION)?))?;
+        let claimed_start = r.must(c::CLAIMED_START, parse::datetime)?;
+        let claimed_end = r.opt(c::CLAIMED_END, parse::datetime)?;
+        if let Some(e) = claimed_end {
+            order(claimed_start, e, "claimed_start<claimed_end", fmt_ts)?;
+        }
+        Ok(Cctv {
+            line: r.line,
+            id,
+            inst,
+            room: cx.sym(r.req(c::ROOM)?),
+            camera: r.text(c::CAMERA).map(|s| cx.sym(s)),
+            // The path is kept as written; the video stage confines it to the
+            // dataset folder.
+            file: cx.sym(r.req(c::FILE)?),
+            claimed_start,
+            claimed_end,
+        })
+    }
+    fn syms(&mut self, mut f: impl FnMut(&mut Sym)) {
+        f(&mut self.id);
+        f(&mut self.room);
+        opt_sym(&mut self.camera, &mut f);
+        f(&mut self.file);
+    }
+    fn line(&self) -> u32 {
+        self.line
+    }
+    fn key(&self) -> Option<Sym> {
+        Some(self.id)
+    }
+    fn put(t: &mut Tables, rows: Vec<Self>) {
+        t.cctv = Some(rows);
+    }
+}
+
+impl Rec for Callback {
+    const TABLE: Table = Table::Callbacks;
+    fn parse(r: &Row, cx: &mut Cx) -> Result<Self, String> {
+        use schema::callbacks as c;
+        let institution = hw(r.req(c::INSTITUTION)?);
+        Ok(Callback {
+            line: r.line,
+            person: cx.id(r.req(c::PERSON)?),
+            inst: cx.fk_opt(Fk::Inst, &institution),
+            institution: cx.sym(&institution),
+            called_at: r.must(c::CALLED_AT, parse::datetime)?,
+            reached: r.must(c::REACHED, parse::boolean)?,
+            attended: r.opt(c::ATTENDED, parse::attended)?,
+            hours_reported: r.opt(c::HOURS, parse::non_negative)?,
+            note: r.text(c::NOTE).map(|s| cx.sym(s)),
+        })
+    }
+    fn syms(&mut self, mut f: impl FnMut(&mut Sym)) {
+        f(&mut self.person);
+        f(&mut self.institution);
+        opt_sym(&mut self.note, &mut f);
+    }
+    fn line(&self) -> u32 {
+        self.line
+    }
+    fn put(t: &mut Tables, rows: Vec<Self>) {
+        t.callbacks = Some(rows);
+    }
+}
+
+/// What one chunk of a file gave.
+struct ChunkOut<R> {
+    rows: Vec<R>,
+    /// Byte offset (CSV) or sheet row index of each loaded row, to quote a
+    /// duplicate key found only when chunks are merged.
+    offs: Vec<u64>,
+    rejects: Vec<Reject>,
+    /// (row index in `rows`, JSON of unknown columns).
+    extras: Vec<(u32, String)>,
+    strings: Vec<Box<str>>,
+    read: u64,
+}
+
+/// The parts of a file every row needs.
+struct FileCx<'a> {
+    table: Table,
+    file: &'a str,
+    map: &'a ColMap,
+    header: &'a [String],
+    check_replacement: bool,
+}
+
+fn raw_text(rec: &ByteRecord) -> String {
+    let mut s = String::new();
+    for (i, f) in rec.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&String::from_utf8_lossy(f));
+        if s.len() > RAW_LIMIT {
+            let mut cut = RAW_LIMIT;
+            while !s.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            s.truncate(cut);
+            s.push('…');
+            break;
+        }
+    }
+    s
+}
+
+/// Problems of the record as a whole, before any column is parsed.
+fn record_problem(fc: &FileCx, rec: &ByteRecord) -> Option<String> {
+    let n = fc.header.len();
+    if rec.len() < n {
+        return Some(format!("row has {} field(s), the header has {n} (truncated row or unclosed quote?)", rec.len()));
+    }
+    if rec.len() > n && rec.iter().skip(n).any(|f| !f.iter().all(u8::is_ascii_whitespace)) {
+        return Some(format!("row has {} field(s), the header has {n}", rec.len()));
+    }
+    let bytes = rec.as_slice();
+    if memchr::memchr(0, bytes).is_some() {
+        return Some("row contains a NUL byte (binary data in a text file)".into());
+    }
+    if fc.check_replacement && std::str::from_utf8(bytes).is_ok_and(|s| s.contains('\u{FFFD}')) {
+        return Some("row has bytes that are neither UTF-8 nor GB18030 text".into());
+    }
+    if rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+        return Some("empty row (every field blank)".into());
+    }
+    None
+}
+
+fn extras_json(fc: &FileCx, rec: &ByteRecord) -> Option<String> {
+    let mut m = serde_json::Map::new();
+    for (fi, name) in &fc.map.unknown {
+        if let Some(v) = rec.get(*fi) {
+            let v = String::from_utf8_lossy(v);
+            let v = v.trim();
+            if !v.is_empty() {
+                m.insert(name.clone(), serde_json::Value::String(v.to_string()));
+            }
+        }
+    }
+    (!m.is_empty()).then(|| serde_json::Value::Object(m).to_string())
+}
+
+fn process<R: Rec>(fc: &FileCx, rec: &ByteRecord, line: u64, off: u64, cx: &mut Cx, out: &mut ChunkOut<R>) {
+    out.read += 1;
+    let res = match record_problem(fc, rec) {
+        Some(why) => Err(why),
+        None => {
+            let row = Row { rec, map: fc.map, cols: R::TABLE.columns(), line: u32::try_from(line).unwrap_or(u32::MAX) };
+            R::parse(&row, cx)
+        }
+    };
+    match res {
+        Ok(r) => {
+            if !fc.map.unknown.is_empty() {
+                if let Some(j) = extras_json(fc, rec) {
+                    out.extras.push((out.rows.len() as u32, j));
+                }
+            }
+            out.rows.push(r);
+            out.offs.push(off);
+        }
+        Err(reason) => out.rejects.push(Reject {
+            table: fc.table.name().to_string(),
+            file: fc.file.to_string(),
+            line,
+            reason,
+            raw: raw_text(rec),
+        }),
+    }
+}
+
+impl<R> ChunkOut<R> {
+    fn new() -> Self {
+        ChunkOut {
+            rows: Vec::new(),
+            offs: Vec::new(),
+            rejects: Vec::new(),
+            extras: Vec::new(),
+            strings: Vec::new(),
+            read: 0,
+        }
+    }
+}
+
+fn parse_csv_chunk<R: Rec>(fc: &FileCx, sh: &Shared, text: &[u8], range: (usize, usize, u64)) -> ChunkOut<R> {
+    let (start, end, base_line) = range;
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&text[start..end]);
+    let mut rec = ByteRecord::new();
+    let mut cx = Cx::new(sh);
+    let mut out = ChunkOut::new();
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {
+                let (l, b) = rec.position().map(|p| (p.line(), p.byte())).unwrap_or((1, 0));
+                process(fc, &rec, base_line + l - 1, start as u64 + b, &mut cx, &mut out);
+            }
+            Ok(false) => break,
+            Err(e) => {
+                // Reading bytes from memory cannot fail today; if csv ever
+                // reports something, the rest of the chunk is one rejected row.
+                let line = e.position().map(|p| base_line + p.line() - 1).unwrap_or(base_line);
+                out.read += 1;
+                out.rejects.push(Reject {
+                    table: fc.table.name().into(),
+                    file: fc.file.into(),
+                    line,
+                    reason: format!("unreadable CSV from here on: {e}"),
+                    raw: String::new(),
+                });
+                break;
+            }
+        }
+    }
+    out.strings = cx.local.into_vec();
+    out
+}
+
+fn count_byte(b: &[u8], needle: u8) -> usize {
+    b.iter().filter(|&&c| c == needle).count()
+}
+
+/// Splits the body `text[start..]` into chunks that end at a record
+/// boundary: a newline outside quotes (RFC 4180 quotes pair up, so quote
+/// parity tells). Returns (start, end, line number of start).
+fn split_ranges(text: &[u8], start: usize) -> Vec<(usize, usize, u64)> {
+    let len = text.len() - start;
+    let mut cuts = vec![start];
+    if len >= 2 * CHUNK {
+        let n = len / CHUNK;
+        let cands: Vec<usize> = (1..n).map(|i| start + i * (len / n)).collect();
+        let mut bounds = vec![start];
+        bounds.extend(&cands);
+        let quotes: Vec<usize> = bounds.par_windows(2).map(|w| count_byte(&text[w[0]..w[1]], b'"')).collect();
+        let mut parity = 0usize;
+        for (i, &c) in cands.iter().enumerate() {
+            parity ^= quotes[i] & 1;
+            let (mut p, mut q) = (c, parity);
+            while let Some(k) = memchr::memchr2(b'\n', b'"', &text[p..]) {
+                let at = p + k;
+                p = at + 1;
+                if text[at] == b'"' {
+                    q ^= 1;
+                } else if q == 0 {
+                    break;
+                }
+            }
+            if p > *cuts.last().unwrap_or(&start) && p < text.len() && p > c {
+                cuts.push(p);
+            }
+        }
+    }
+    cuts.push(text.len());
+    let lines: Vec<u64> = std::iter::once(count_byte(&text[..start], b'\n') as u64)
+        .chain(cuts.par_windows(2).map(|w| count_byte(&text[w[0]..w[1]], b'\n') as u64).collect::<Vec<_>>())
+        .collect();
+    let mut base = 1u64;
+    cuts.windows(2)
+        .enumerate()
+        .map(|(i, w)| {
+            base += lines[i];
+            (w[0], w[1], base)
+        })
+        .collect()
+}
+
+/// A refused file: its report so far and why.
+type Refused = Box<(FileReport, Refusal)>;
+
+/// Why a file is refused.
+enum Refusal {
+    Missing { column: &'static str, aliases: String },
+    Other(String),
+}
+
+fn header_refusal(e: HeaderError) -> Refusal {
+    match e {
+        HeaderError::Missing { column, aliases } => Refusal::Missing { column, aliases },
+        HeaderError::Duplicate { column, first, second } => {
+            Refusal::Other(format!("column `{column}` appears twice in the header (columns {first} and {second})"))
+        }
+    }
+}
+
+/// Matches the header, recognising a file exported with the wrong delimiter.
+fn header_map(table: Table, header: &[String]) -> Result<ColMap, Refusal> {
+    let fields: Vec<&str> = header.iter().map(String::as_str).collect();
+    match match_header(table, &fields) {
+        Ok(m) => Ok(m),
+        Err(e) => {
+            if header.len() == 1 {
+                for (d, name) in [(';', "semicolon"), ('\t', "tab"), ('|', "pipe"), ('，', "full-width comma")] {
+                    if header[0].split(d).count() > 1 {
+                        return Err(Refusal::Other(format!(
+                            "the header `{}` is {name}-separated; kaopei reads comma-separated CSV (RFC 4180): \
+                             re-export the table with `,` as the delimiter",
+                            clip(&header[0])
+                        )));
+                    }
+                }
+            }
+            Err(header_refusal(e))
+        }
+    }
+}
+
+/// Text kept to quote rows found duplicate at merge time.
+enum RawSource {
+    Csv { buf: Vec<u8>, skip: usize },
+    Sheet(Vec<Vec<String>>),
+}
+
+impl RawSource {
+    fn raw_at(&self, off: u64) -> String {
+        match self {
+            RawSource::Csv { buf, skip } => {
+                let from = (*skip + off as usize).min(buf.len());
+                let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&buf[from..]);
+                let mut rec = ByteRecord::new();
+                match rdr.read_byte_record(&mut rec) {
+                    Ok(true) => raw_text(&rec),
+                    _ => String::new(),
+                }
+            }
+            RawSource::Sheet(rows) => {
+                rows.get(off as usize).map(|r| raw_text(&ByteRecord::from(r.clone()))).unwrap_or_default()
+            }
+        }
+    }
+}
+
+/// A file parsed, not yet merged.
+struct FileParse<R> {
+    report: FileReport,
+    chunks: Vec<ChunkOut<R>>,
+    raw: RawSource,
+}
+
+fn parse_file<R: Rec>(path: &Path, file: &str, sh: &Shared) -> Result<FileParse<R>, Refused> {
+    let table = R::TABLE;
+    let mut report = FileReport {
+        table: table.name().to_string(),
+        file: file.to_string(),
+        size: 0,
+        sha256: String::new(),
+        encoding: String::new(),
+        rows_read: 0,
+        rows_loaded: 0,
+        rows_rejected: 0,
+        unknown_columns: Vec::new(),
+        notes: Vec::new(),
+        refused: None,
+    };
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return Err(Box::new((report, Refusal::Other(format!("cannot read the file: {e}"))))),
+    };
+    report.size = bytes.len() as u64;
+    let is_sheet = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx") || e.eq_ignore_ascii_case("xls"));
+
+    type Parsed<R> = (Vec<ChunkOut<R>>, Option<Vec<u8>>, usize, Option<Vec<Vec<String>>>, Vec<String>);
+    let work = || -> Result<(Parsed<R>, &'static str, Vec<String>), Refusal> {
+        if is_sheet {
+            let (body, dec) = source::read_sheet(&bytes).map_err(Refusal::Other)?;
+            let Body::Sheet { rows, first_row } = body else {
+                return Err(Refusal::Other("not a sheet".into()));
+            };
+            let header: Vec<String> = rows[0].iter().map(|s| s.trim().to_string()).collect();
+            let map = header_map(table, &header)?;
+            let fc = FileCx { table, file, map: &map, header: &header, check_replacement: false };
+            let mut cx = Cx::new(sh);
+            let mut out = ChunkOut::new();
+            for (i, row) in rows.iter().enumerate().skip(1) {
+                let rec = ByteRecord::from(row.iter().map(String::as_str).collect::<Vec<_>>());
+                if rec.iter().all(|f| f.is_empty()) {
+                    // Spreadsheets keep formatted-but-empty rows: not records.
+                    continue;
+                }
+                process(&fc, &rec, first_row + i as u64, i as u64, &mut cx, &mut out);
+            }
+            out.strings = cx.local.into_vec();
+            let unknown = map.unknown.iter().map(|u| u.1.clone()).collect();
+            Ok(((vec![out], None, 0, Some(rows), unknown), dec.encoding, dec.notes))
+        } else {
+            let (text, check_replacement, dec) = source::decode_csv(&bytes).map_err(Refusal::Other)?;
+            let skip = bytes.len().saturating_sub(text.len());
+            let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&text[..]);
+            let mut hdr = ByteRecord::new();
+            if !rdr.read_byte_record(&mut hdr).unwrap_or(false) {
+                return Err(Refusal::Other("the file has no header row".into()));
+            }
+            let body_start = rdr.position().byte() as usize;
+            let header: Vec<String> = hdr.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect();
+            if header.iter().all(String::is_empty) {
+                return Err(Refusal::Other("the header row is blank".into()));
+            }
+            let map = header_map(table, &header)?;
+            let fc = FileCx { table, file, map: &map, header: &header, check_replacement };
+            let ranges = split_ranges(&text, body_start.min(text.len()));
+            let chunks: Vec<ChunkOut<R>> = ranges.into_par_iter().map(|r| parse_csv_chunk(&fc, sh, &text, r)).collect();
+            let unknown = map.unknown.iter().map(|u| u.1.clone()).collect();
+            let owned = match text {
+                std::borrow::Cow::Owned(v) => Some(v),
+                std::borrow::Cow::Borrowed(_) => None,
+            };
+            Ok(((chunks, owned, skip, None, unknown), dec.encoding, dec.notes))
+        }
+    };
+    let (sha, res) = rayon::join(|| source::sha256_hex(&bytes), work);
+    report.sha256 = sha;
+    match res {
+        Err(r) => Err(Box::new((report, r))),
+        Ok(((chunks, owned, skip, sheet, unknown), encoding, notes)) => {
+            report.encoding = encoding.to_string();
+            report.notes = notes;
+            report.unknown_columns = unknown;
+            let raw = match (sheet, owned) {
+                (Some(rows), _) => RawSource::Sheet(rows),
+                (None, Some(buf)) => RawSource::Csv { buf, skip: 0 },
+                (None, None) => RawSource::Csv { buf: bytes, skip },
+            };
+            Ok(FileParse { report, chunks, raw })
+        }
+    }
+}
+
+/// The running read.
+struct State {
+    tables: Tables,
+    keys: Keys,
+    missing: HashMap<Table, String>,
+    files: Vec<FileReport>,
+    rejects: Vec<Reject>,
+    extras: Vec<Extras>,
+}
+
+fn merge<R: Rec>(st: &mut State, p: FileParse<R>) {
+    let FileParse { mut report, chunks, raw } = p;
+    let table = R::TABLE;
+    let total: usize = chunks.iter().map(|c| c.rows.len()).sum();
+    let mut rows: Vec<R> = Vec::with_capacity(total);
+    let mut first: FxMap<Sym, u32> = FxMap::default();
+    let key_col = table.columns()[0].name;
+    for ch in chunks {
+        report.rows_read += ch.read;
+        report.rows_rejected += ch.rejects.len() as u64;
+        st.rejects.extend(ch.rejects);
+        let map: Vec<Sym> = ch.strings.iter().map(|s| st.tables.strings.intern(s)).collect();
+        let mut extras = ch.extras.into_iter().peekable();
+        for (i, (mut r, off)) in ch.rows.into_iter().zip(ch.offs).enumerate() {
+            r.syms(|s| *s = map[s.0 as usize]);
+            let extra =
+                if extras.peek().is_some_and(|e| e.0 as usize == i) { extras.next().map(|e| e.1) } else { None };
+            if let Some(k) = r.key() {
+                match first.entry(k) {
+                    Entry::Occupied(e) => {
+                        report.rows_rejected += 1;
+                        st.rejects.push(Reject {
+                            table: table.name().to_string(),
+                            file: report.file.clone(),
+                            line: u64::from(r.line()),
+                            reason: format!(
+                                "duplicate {key_col} `{}`: already on line {}",
+                                clip(st.tables.strings.get(k)),
+                                e.get()
+                            ),
+                            raw: raw.raw_at(off),
+                        });
+                        continue;
+                    }
+                    Entry::Vacant(v) => {
+                        v.insert(r.line());
+                    }
+                }
+            }
+            if let Some(json) = extra {
+                st.extras.push(Extras { table: table.name(), line: r.line(), json });
+            }
+            rows.push(r);
+        }
+    }
+    report.rows_loaded = rows.len() as u64;
+    let n = st.tables.strings.len();
+    let index = |rows: &[R]| {
+        let mut v = vec![NONE; n];
+        for (i, r) in rows.iter().enumerate() {
+            if let Some(k) = r.key() {
+                v[k.0 as usize] = i as u32;
+            }
+        }
+        v
+    };
+    match table {
+        Table::Institutions => st.keys.inst = index(&rows),
+        Table::Classes => st.keys.class = index(&rows),
+        Table::ExamSessions => st.keys.session = index(&rows),
+        Table::ExamRecords => st.keys.record = index(&rows),
+        _ => {}
+    }
+    st.files.push(report);
+    R::put(&mut st.tables, rows);
+}
+
+/// A parsed file of any table.
+enum AnyParse {
+    Institutions(FileParse<Institution>),
+    Classes(FileParse<Class>),
+    ExamSessions(FileParse<ExamSession>),
+    Certificates(FileParse<Certificate>),
+    Cctv(FileParse<Cctv>),
+    Callbacks(FileParse<Callback>),
+    Attendance(FileParse<Attendance>),
+    ExamRecords(FileParse<ExamRecord>),
+    ExamResponses(FileParse<ExamResponse>),
+}
+
+fn parse_any(t: Table, path: &Path, file: &str, sh: &Shared) -> Result<AnyParse, Refused> {
+    Ok(match t {
+        Table::Institutions => AnyParse::Institutions(parse_file(path, file, sh)?),
+        Table::Classes => AnyParse::Classes(parse_file(path, file, sh)?),
+        Table::ExamSessions => AnyParse::ExamSessions(parse_file(path, file, sh)?),
+        Table::Certificates => AnyParse::Certificates(parse_file(path, file, sh)?),
+        Table::Cctv => AnyParse::Cctv(parse_file(path, file, sh)?),
+        Table::Callbacks => AnyParse::Callbacks(parse_file(path, file, sh)?),
+        Table::Attendance => AnyParse::Attendance(parse_file(path, file, sh)?),
+        Table::ExamRecords => AnyParse::ExamRecords(parse_file(path, file, sh)?),
+        Table::ExamResponses => AnyParse::ExamResponses(parse_file(path, file, sh)?),
+    })
+}
+
+fn merge_any(st: &mut State, p: AnyParse) {
+    match p {
+        AnyParse::Institutions(p) => merge(st, p),
+        AnyParse::Classes(p) => merge(st, p),
+        AnyParse::ExamSessions(p) => merge(st, p),
+        AnyParse::Certificates(p) => merge(st, p),
+        AnyParse::Cctv(p) => merge(st, p),
+        AnyParse::Callbacks(p) => merge(st, p),
+        AnyParse::Attendance(p) => merge(st, p),
+        AnyParse::ExamRecords(p) => merge(st, p),
+        AnyParse::ExamResponses(p) => merge(st, p),
+    }
+}
+
+/// The table files in `dir`: `NAME.csv`, `NAME.xlsx` or `NAME.xls`, name and
+/// extension in any case. Two files for one table refuse that table.
+fn find_files(dir: &Path) -> Result<HashMap<Table, Result<PathBuf, String>>, DatasetError> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| DatasetError::Unreadable { path: dir.to_path_buf(), message: e.to_string() })?;
+    let mut found: HashMap<Table, Result<PathBuf, String>> = HashMap::new();
+    let mut names: Vec<(String, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().map(|t| t.is_file() || t.is_symlink()).unwrap_or(false))
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .collect();
+    names.sort();
+    for (name, path) in names {
+        let lower = name.to_lowercase();
+        let Some((stem, ext)) = lower.rsplit_once('.') else { continue };
+        if !matches!(ext, "csv" | "xlsx" | "xls") {
+            continue;
+        }
+        let Some(t) = Table::from_name(stem) else { continue };
+        match found.entry(t) {
+            Entry::Vacant(v) => {
+                v.insert(Ok(path));
+            }
+            Entry::Occupied(mut o) => {
+                let prev = match o.get() {
+                    Ok(p) => p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                    Err(_) => String::from("another file"),
+                };
+                *o.get_mut() = Err(format!("both `{prev}` and `{name}` are given for table `{}`: keep one", t.name()));
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// Reads every table of the dataset folder `dir`.
+pub fn read_dataset(dir: &Path, ops: &Operations) -> Result<Loaded, DatasetError> {
+    if !dir.is_dir() {
+        return Err(DatasetError::NoFolder(dir.to_path_buf()));
+    }
+    let found = find_files(dir)?;
+    match found.get(&Table::Institutions) {
+        None => return Err(DatasetError::NoInstitutions(dir.to_path_buf())),
+        Some(Err(why)) => return Err(DatasetError::Invalid { file: "institutions".into(), message: why.clone() }),
+        Some(Ok(_)) => {}
+    }
+    let mut st = State {
+        tables: Tables::default(),
+        keys: Keys::default(),
+        missing: HashMap::new(),
+        files: Vec::new(),
+        rejects: Vec::new(),
+        extras: Vec::new(),
+    };
+    for t in Table::ALL {
+        match found.get(&t) {
+            None => {
+                st.missing.insert(t, format!("no {} table was given", t.name()));
+            }
+            Some(Err(why)) => {
+                st.missing.insert(t, format!("the {} table was refused", t.name()));
+                st.files.push(refused_report(t, t.name(), why.clone()));
+            }
+            Some(Ok(_)) => {}
+        }
+    }
+    for wave in Table::WAVES {
+        let todo: Vec<(Table, &PathBuf)> = wave
+            .iter()
+            .filter_map(|t| match found.get(t) {
+                Some(Ok(p)) => Some((*t, p)),
+                _ => None,
+            })
+            .collect();
+        let results: Vec<(Table, Result<AnyParse, Refused>)> = {
+            let sh = Shared { ops, strings: &st.tables.strings, keys: &st.keys, missing: &st.missing };
+            todo.par_iter().map(|(t, p)| (*t, parse_any(*t, p, &file_name(p), &sh))).collect()
+        };
+        for (t, r) in results {
+            match r {
+                Ok(p) => merge_any(&mut st, p),
+                Err(refused) => {
+                    let (mut report, refusal) = *refused;
+                    let err = match refusal {
+                        Refusal::Missing { column, aliases } => {
+                            DatasetError::MissingColumn { file: report.file.clone(), column: column.into(), aliases }
+                        }
+                        Refusal::Other(message) => DatasetError::Invalid { file: report.file.clone(), message },
+                    };
+                    if t == Table::Institutions {
+                        return Err(err);
+                    }
+                    st.missing.insert(t, format!("{} was refused", report.file));
+                    report.refused = Some(err.to_string());
+                    st.files.push(report);
+                }
+            }
+        }
+    }
+    st.files.sort_by_key(|f| Table::from_name(&f.table).map(|t| t as usize).unwrap_or(usize::MAX));
+    st.rejects.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    st.extras.sort_by_key(|e| (e.table, e.line));
+    Ok(Loaded { root: dir.to_path_buf(), tables: st.tables, files: st.files, rejects: st.rejects, extras: st.extras })
+}
+
+fn refused_report(t: Table, file: &str, why: String) -> FileReport {
+    FileReport {
+        table: t.name().to_string(),
+        file: file.to_string(),
+        size: 0,
+        sha256: String::new(),
+        encoding: String::new(),
+        rows_read: 0,
+        rows_loaded: 0,
+        rows_rejected: 0,
+        unknown_columns: Vec::new(),
+        notes: Vec::new(),
+        refused: Some(why),
+    }
+}
