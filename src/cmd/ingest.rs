@@ -1,5 +1,6 @@
 //! `kaopei ingest DATASET [--db FILE]`: read a dataset folder into the store
-//! and print, per file, rows read = loaded + rejected.
+//! and print, per file, rows read = loaded + rejected. The run is recorded
+//! in the store's ledger like every other command.
 
 use std::path::PathBuf;
 
@@ -7,7 +8,8 @@ use anyhow::{Context, Result};
 
 use crate::dataset;
 use crate::model::Models;
-use crate::store::Store;
+use crate::run::{InputFile, RunInfo, RunResult};
+use crate::store::{Store, TableAction};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -23,20 +25,72 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<i32> {
     let models = Models::load(a.models.as_deref())?;
+    let t0 = std::time::Instant::now();
     let loaded = dataset::read_dataset(&a.dataset, &models.operations)?;
-    let mut store = Store::open(&a.db).with_context(|| format!("cannot open store `{}`", a.db.display()))?;
-    store.ingest(&loaded)?;
+    let read_secs = t0.elapsed().as_secs_f64();
+    let mut store = Store::open(&a.db)
+        .with_context(|| format!("cannot open store `{}`", a.db.display()))?
+        .with_operations(&models.operations);
+    let info = store.begin_run(RunInfo {
+        run_id: 0,
+        command: "ingest".into(),
+        args: std::env::args().skip(1).collect(),
+        version: crate::VERSION.to_string(),
+        dataset: a.dataset.display().to_string(),
+        started_at: crate::pipeline::now_local(),
+        operations_sha256: models.operations_sha256.clone(),
+        scorecard_sha256: models.scorecard_sha256.clone(),
+        period: None,
+    })?;
+    let t1 = std::time::Instant::now();
+    let actions = store.ingest_tables(&loaded)?;
+    let store_secs = t1.elapsed().as_secs_f64();
+    let inputs = input_manifest(&loaded);
+    store.finish_run(&RunResult { info, inputs, scores: Vec::new(), findings: Vec::new(), overview: Vec::new() })?;
     print_summary(&loaded);
+    for (t, act) in &actions {
+        match act {
+            TableAction::Unchanged => println!("store: {} unchanged (same SHA-256), left as it was", t.name()),
+            TableAction::Replaced { rows } => println!("store: {} written ({rows} rows)", t.name()),
+            TableAction::Emptied => println!("store: {} emptied (no longer in the dataset)", t.name()),
+        }
+    }
+    eprintln!("read {read_secs:.2} s, store {store_secs:.2} s");
     Ok(0)
 }
 
-/// Prints the per-file accounting and the first rejects.
+fn input_manifest(loaded: &dataset::Loaded) -> Vec<InputFile> {
+    loaded
+        .files
+        .iter()
+        .map(|f| InputFile {
+            table: f.table.clone(),
+            path: f.file.clone(),
+            size: f.size,
+            sha256: f.sha256.clone(),
+            rows_read: f.rows_read,
+            rows_loaded: f.rows_loaded,
+            rows_rejected: f.rows_rejected,
+        })
+        .collect()
+}
+
+/// Prints the per-file accounting, refusals, notes and the first rejects.
 pub fn print_summary(loaded: &dataset::Loaded) {
-    println!("{:<16} {:>10} {:>10} {:>10}  file", "table", "read", "loaded", "rejected");
+    println!("{:<16} {:>10} {:>10} {:>10}  {:<10} file", "table", "read", "loaded", "rejected", "encoding");
     for f in &loaded.files {
-        println!("{:<16} {:>10} {:>10} {:>10}  {}", f.table, f.rows_read, f.rows_loaded, f.rows_rejected, f.file);
+        println!(
+            "{:<16} {:>10} {:>10} {:>10}  {:<10} {}",
+            f.table, f.rows_read, f.rows_loaded, f.rows_rejected, f.encoding, f.file
+        );
+        if let Some(why) = &f.refused {
+            println!("{:<16} REFUSED: {why}", "");
+        }
         if !f.unknown_columns.is_empty() {
             println!("{:<16} unknown columns kept as extra fields: {}", "", f.unknown_columns.join(", "));
+        }
+        for n in &f.notes {
+            println!("{:<16} note: {n}", "");
         }
     }
     for r in loaded.rejects.iter().take(20) {

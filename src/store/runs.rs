@@ -1,0 +1,302 @@
+//! The run ledger: every command run is a row in `runs`, opened by
+//! [`begin`] (status `running`) and closed by [`finish`] with its findings,
+//! flags and scores in one transaction. Closing a run hashes its canonical
+//! record together with the previous closed run's hash, so the ledger is an
+//! append-only hash chain: altering, removing or reordering a closed run
+//! breaks every later hash ([`verify_chain`]).
+
+use rusqlite::{Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::checks::{Chart, Finding};
+use crate::run::{InputFile, RunInfo, RunResult};
+use crate::score::InstScore;
+
+/// An output file of a run and its SHA-256.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OutputFile {
+    pub path: String,
+    pub sha256: String,
+}
+
+/// What a run's hash covers. Field order is the serialisation order, so the
+/// JSON text is canonical for a given record.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunRecord {
+    pub run_id: i64,
+    pub command: String,
+    pub args: Vec<String>,
+    pub version: String,
+    pub dataset: String,
+    pub started_at: String,
+    pub ended_at: String,
+    pub status: String,
+    pub operations_sha256: String,
+    pub scorecard_sha256: String,
+    pub inputs: Vec<InputFile>,
+    pub outputs: Vec<OutputFile>,
+    /// SHA-256 of the findings and scores JSON as stored.
+    pub findings_sha256: String,
+    pub scores_sha256: String,
+}
+
+/// The chain hash: `sha256(prev_hash || record_json)`, hex.
+pub fn chain_hash(prev_hash: &str, record_json: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(prev_hash.as_bytes());
+    h.update(record_json.as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// The hash the first run chains to.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+pub fn begin(conn: &Connection, mut info: RunInfo) -> rusqlite::Result<RunInfo> {
+    let args = serde_json::to_string(&info.args).unwrap_or_default();
+    conn.execute(
+        "INSERT INTO runs (command, args, version, dataset, started_at, status, operations_sha256, scorecard_sha256, info) \
+         VALUES (?1,?2,?3,?4,?5,'running',?6,?7,'{}')",
+        rusqlite::params![
+            info.command,
+            args,
+            info.version,
+            info.dataset,
+            info.started_at,
+            info.operations_sha256,
+            info.scorecard_sha256
+        ],
+    )?;
+    info.run_id = conn.last_insert_rowid();
+    conn.execute(
+        "UPDATE runs SET info = ?1 WHERE run_id = ?2",
+        rusqlite::params![serde_json::to_string(&info).unwrap_or_default(), info.run_id],
+    )?;
+    Ok(info)
+}
+
+fn json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+fn sha(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Closes run `result.info.run_id` with status `status` (`ok` or `failed`).
+pub fn finish(
+    conn: &mut Connection,
+    result: &RunResult,
+    outputs: &[OutputFile],
+    status: &str,
+    ended_at: &str,
+) -> rusqlite::Result<String> {
+    let run_id = result.info.run_id;
+    let tx = conn.transaction()?;
+    let (mut findings_json, mut scores_json) = (String::from("["), String::from("["));
+    {
+        let mut f = tx.prepare(
+            "INSERT INTO findings (run_id, institution_id, check_id, severity, statistic, p_value, summary_zh, \
+             summary_en, json) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+        )?;
+        let mut fl = tx.prepare(
+            "INSERT INTO flags (run_id, institution_id, check_id, subject_kind, subject_id, strength) \
+             VALUES (?1,?2,?3,?4,?5,?6)",
+        )?;
+        for (i, x) in result.findings.iter().enumerate() {
+            let j = json(x);
+            f.execute(rusqlite::params![
+                run_id,
+                x.institution_id,
+                x.check,
+                x.severity,
+                x.statistic,
+                x.p_value,
+                x.summary_zh,
+                x.summary_en,
+                j
+            ])?;
+            for g in &x.flags {
+                fl.execute(rusqlite::params![
+                    run_id,
+                    x.institution_id,
+                    x.check,
+                    g.kind.as_str(),
+                    g.subject_id,
+                    g.strength
+                ])?;
+            }
+            if i > 0 {
+                findings_json.push(',');
+            }
+            findings_json.push_str(&j);
+        }
+        let mut s = tx.prepare(
+            "INSERT INTO scores (run_id, institution_id, name, score, tier, findings, top_check, json) \
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+        )?;
+        for (i, x) in result.scores.iter().enumerate() {
+            let j = json(x);
+            s.execute(rusqlite::params![
+                run_id,
+                x.institution_id,
+                x.name,
+                x.score,
+                x.tier,
+                x.findings as i64,
+                x.top_check,
+                j
+            ])?;
+            if i > 0 {
+                scores_json.push(',');
+            }
+            scores_json.push_str(&j);
+        }
+    }
+    findings_json.push(']');
+    scores_json.push(']');
+    let i = &result.info;
+    let record = RunRecord {
+        run_id,
+        command: i.command.clone(),
+        args: i.args.clone(),
+        version: i.version.clone(),
+        dataset: i.dataset.clone(),
+        started_at: i.started_at.clone(),
+        ended_at: ended_at.to_string(),
+        status: status.to_string(),
+        operations_sha256: i.operations_sha256.clone(),
+        scorecard_sha256: i.scorecard_sha256.clone(),
+        inputs: result.inputs.clone(),
+        outputs: outputs.to_vec(),
+        findings_sha256: sha(&findings_json),
+        scores_sha256: sha(&scores_json),
+    };
+    let record_json = json(&record);
+    let prev: String = tx
+        .query_row(
+            "SELECT hash FROM runs WHERE hash IS NOT NULL AND run_id < ?1 ORDER BY run_id DESC LIMIT 1",
+            [run_id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or_else(|| GENESIS.to_string());
+    let hash = chain_hash(&prev, &record_json);
+    tx.execute(
+        "UPDATE runs SET ended_at = ?1, status = ?2, info = ?3, inputs = ?4, outputs = ?5, overview = ?6, \
+         record = ?7, prev_hash = ?8, hash = ?9 WHERE run_id = ?10",
+        rusqlite::params![
+            ended_at,
+            status,
+            json(&result.info),
+            json(&result.inputs),
+            json(&outputs),
+            json(&result.overview),
+            record_json,
+            prev,
+            hash,
+            run_id
+        ],
+    )?;
+    tx.commit()?;
+    Ok(hash)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("run {0} is not in the store")]
+    NoRun(i64),
+    #[error("the store has no finished run")]
+    NoFinishedRun,
+    #[error("run {run_id}: stored {what} is not valid JSON: {message}")]
+    BadJson { run_id: i64, what: &'static str, message: String },
+    #[error(transparent)]
+    Sql(#[from] rusqlite::Error),
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(run_id: i64, what: &'static str, text: &str) -> Result<T, LoadError> {
+    serde_json::from_str(text).map_err(|e| LoadError::BadJson { run_id, what, message: e.to_string() })
+}
+
+/// Re-reads a closed run for re-rendering its reports.
+pub fn load(conn: &Connection, run_id: i64) -> Result<RunResult, LoadError> {
+    let row: Option<(String, Option<String>, Option<String>)> = conn
+        .query_row("SELECT info, inputs, overview FROM runs WHERE run_id = ?1", [run_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    let (info, inputs, overview) = row.ok_or(LoadError::NoRun(run_id))?;
+    let info: RunInfo = parse(run_id, "info", &info)?;
+    let inputs: Vec<InputFile> = parse(run_id, "inputs", inputs.as_deref().unwrap_or("[]"))?;
+    let overview: Vec<Chart> = parse(run_id, "overview", overview.as_deref().unwrap_or("[]"))?;
+    let mut findings = Vec::new();
+    let mut st = conn.prepare("SELECT json FROM findings WHERE run_id = ?1 ORDER BY id")?;
+    for j in st.query_map([run_id], |r| r.get::<_, String>(0))? {
+        findings.push(parse::<Finding>(run_id, "finding", &j?)?);
+    }
+    let mut scores = Vec::new();
+    let mut st = conn.prepare("SELECT json FROM scores WHERE run_id = ?1 ORDER BY id")?;
+    for j in st.query_map([run_id], |r| r.get::<_, String>(0))? {
+        scores.push(parse::<InstScore>(run_id, "score", &j?)?);
+    }
+    Ok(RunResult { info, inputs, scores, findings, overview })
+}
+
+/// The id of the latest run that finished `ok` with command `score` or
+/// `audit` (the runs that have reports), if any.
+pub fn latest(conn: &Connection) -> Result<i64, LoadError> {
+    conn.query_row(
+        "SELECT run_id FROM runs WHERE status = 'ok' AND command IN ('score', 'audit') ORDER BY run_id DESC LIMIT 1",
+        [],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or(LoadError::NoFinishedRun)
+}
+
+/// One problem found in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainProblem {
+    pub run_id: i64,
+    pub message: String,
+}
+
+/// Re-computes the hash chain over all closed runs. Runs still `running`
+/// (killed or in progress) are listed too, since they have no hash.
+pub fn verify_chain(conn: &Connection) -> rusqlite::Result<Vec<ChainProblem>> {
+    let mut st = conn.prepare("SELECT run_id, status, record, prev_hash, hash FROM runs ORDER BY run_id")?;
+    let rows = st.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, Option<String>>(4)?,
+        ))
+    })?;
+    let mut problems = Vec::new();
+    let mut prev = GENESIS.to_string();
+    for row in rows {
+        let (run_id, status, record, prev_hash, hash) = row?;
+        let (Some(record), Some(prev_hash), Some(hash)) = (record, prev_hash, hash) else {
+            problems.push(ChainProblem { run_id, message: format!("run never finished (status `{status}`)") });
+            continue;
+        };
+        if prev_hash != prev {
+            problems.push(ChainProblem {
+                run_id,
+                message: "previous-hash link broken: a run before it was altered or removed".into(),
+            });
+        }
+        match serde_json::from_str::<RunRecord>(&record) {
+            Ok(r) if r.run_id == run_id && r.status == status => {}
+            _ => problems.push(ChainProblem { run_id, message: "run record does not match its row".into() }),
+        }
+        if chain_hash(&prev_hash, &record) != hash {
+            problems
+                .push(ChainProblem { run_id, message: "hash does not match the run record: record altered".into() });
+        }
+        prev = hash;
+    }
+    Ok(problems)
+}
