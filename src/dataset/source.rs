@@ -22,6 +22,7 @@ pub enum Body {
 }
 
 /// What decoding found besides the text.
+#[derive(Debug)]
 pub struct Decoded {
     pub encoding: &'static str,
     pub notes: Vec<String>,
