@@ -299,7 +299,9 @@ fn bad_rows_are_rejected_with_file_line_and_reason() {
     w.write("institutions.csv", format!("{INST_EN}I1,重复机构,training,410102,\nI3,坏地区,both,4101,\n"));
     w.write(
         "classes.csv",
-        format!("{CLASSES_EN}C3,I9,低压电工,initial,2024-07-01,2024-07-02,,\nC4,I1,低压电工,initial,2024-07-05,2024-07-01,,\n"),
+        // Windows line ends: line numbers must not drift.
+        format!("{CLASSES_EN}C3,I9,低压电工,initial,2024-07-01,2024-07-02,,\nC4,I1,低压电工,initial,2024-07-05,2024-07-01,,\n")
+            .replace('\n', "\r\n"),
     );
     let att = format!(
         "{ATT_EN}\

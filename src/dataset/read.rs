@@ -747,23 +747,53 @@ impl<R> ChunkOut<R> {
     }
 }
 
+/// Line numbers of records. csv's own `Position::line` lags by one after a
+/// CRLF-terminated record (it reports the record as starting on the `\n`),
+/// so lines are counted here: newlines from the chunk start to the record's
+/// first byte.
+struct LineTracker {
+    at: usize,
+    line: u64,
+}
+
+impl LineTracker {
+    fn new(base_line: u64) -> Self {
+        LineTracker { at: 0, line: base_line }
+    }
+
+    /// (line number, byte offset) of the record csv reports at `byte`.
+    fn locate(&mut self, body: &[u8], byte: u64) -> (u64, usize) {
+        let mut b = (byte as usize).min(body.len());
+        while b < body.len() && matches!(body[b], b'\r' | b'\n') {
+            b += 1;
+        }
+        if b >= self.at {
+            self.line += count_byte(&body[self.at..b], b'\n') as u64;
+            self.at = b;
+        }
+        (self.line, b)
+    }
+}
+
 fn parse_csv_chunk<R: Rec>(fc: &FileCx, sh: &Shared, text: &[u8], range: (usize, usize, u64)) -> ChunkOut<R> {
     let (start, end, base_line) = range;
     let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&text[start..end]);
     let mut rec = ByteRecord::new();
     let mut cx = Cx::new(sh);
     let mut out = ChunkOut::new();
+    let mut lines = LineTracker::new(base_line);
+    let body = &text[start..end];
     loop {
         match rdr.read_byte_record(&mut rec) {
             Ok(true) => {
-                let (l, b) = rec.position().map(|p| (p.line(), p.byte())).unwrap_or((1, 0));
-                process(fc, &rec, base_line + l - 1, start as u64 + b, &mut cx, &mut out);
+                let (line, b) = lines.locate(body, rec.position().map(|p| p.byte()).unwrap_or(0));
+                process(fc, &rec, line, (start + b) as u64, &mut cx, &mut out);
             }
             Ok(false) => break,
             Err(e) => {
                 // Reading bytes from memory cannot fail today; if csv ever
                 // reports something, the rest of the chunk is one rejected row.
-                let line = e.position().map(|p| base_line + p.line() - 1).unwrap_or(base_line);
+                let line = lines.locate(body, e.position().map(|p| p.byte()).unwrap_or(0)).0;
                 out.read += 1;
                 out.rejects.push(Reject {
                     table: fc.table.name().into(),
@@ -787,11 +817,11 @@ fn count_byte(b: &[u8], needle: u8) -> usize {
 /// Splits the body `text[start..]` into chunks that end at a record
 /// boundary: a newline outside quotes (RFC 4180 quotes pair up, so quote
 /// parity tells). Returns (start, end, line number of start).
-fn split_ranges(text: &[u8], start: usize) -> Vec<(usize, usize, u64)> {
+fn split_ranges(text: &[u8], start: usize, chunk: usize) -> Vec<(usize, usize, u64)> {
     let len = text.len() - start;
     let mut cuts = vec![start];
-    if len >= 2 * CHUNK {
-        let n = len / CHUNK;
+    if len >= 2 * chunk {
+        let n = len / chunk;
         let cands: Vec<usize> = (1..n).map(|i| start + i * (len / n)).collect();
         let mut bounds = vec![start];
         bounds.extend(&cands);
@@ -963,7 +993,7 @@ fn parse_file<R: Rec>(path: &Path, file: &str, sh: &Shared) -> Result<FileParse<
             }
             let map = header_map(table, &header)?;
             let fc = FileCx { table, file, map: &map, header: &header, check_replacement };
-            let ranges = split_ranges(&text, body_start.min(text.len()));
+            let ranges = split_ranges(&text, body_start.min(text.len()), CHUNK);
             let chunks: Vec<ChunkOut<R>> = ranges.into_par_iter().map(|r| parse_csv_chunk(&fc, sh, &text, r)).collect();
             let unknown = map.unknown.iter().map(|u| u.1.clone()).collect();
             let owned = match text {
@@ -1231,5 +1261,55 @@ fn refused_report(t: Table, file: &str, why: String) -> FileReport {
         unknown_columns: Vec::new(),
         notes: Vec::new(),
         refused: Some(why),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records (fields joined by `|`) with their line numbers.
+    fn records(text: &[u8], start: usize, end: usize, base: u64) -> Vec<(u64, String)> {
+        let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&text[start..end]);
+        let mut out = Vec::new();
+        let mut rec = ByteRecord::new();
+        let mut lines = LineTracker::new(base);
+        while rdr.read_byte_record(&mut rec).unwrap() {
+            let line = lines.locate(&text[start..end], rec.position().unwrap().byte()).0;
+            out.push((line, rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect::<Vec<_>>().join("|")));
+        }
+        out
+    }
+
+    #[test]
+    fn chunks_cut_only_between_records() {
+        let mut text = String::from("a,b,c\n");
+        for i in 0..400 {
+            match i % 7 {
+                0 => text.push_str(&format!("{i},\"multi\nline \"\"quoted\"\"\nfield\",x\n")),
+                3 => text.push_str(&format!("{i},\"comma, inside\",\"\"\r\n")),
+                _ => text.push_str(&format!("{i},plain,{}\n", i * 3)),
+            }
+        }
+        let bytes = text.as_bytes();
+        let whole = records(bytes, 6, bytes.len(), 2);
+        for chunk in [16, 64, 100, 1000] {
+            let ranges = split_ranges(bytes, 6, chunk);
+            assert!(ranges.len() > 1 || chunk == 1000, "{chunk}");
+            let joined: Vec<(u64, String)> = ranges.iter().flat_map(|&(s, e, l)| records(bytes, s, e, l)).collect();
+            assert_eq!(joined, whole, "chunk {chunk}");
+        }
+        assert_eq!(whole.len(), 400);
+        assert_eq!(whole[1].0, 5, "a record after a 3-line field starts on line 5");
+        assert_eq!(whole[4], (8, "4|plain|12".to_string()), "a record after a CRLF record");
+        assert_eq!(whole.iter().map(|r| r.0).collect::<Vec<_>>().windows(2).filter(|w| w[1] <= w[0]).count(), 0);
+    }
+
+    #[test]
+    fn fx_hasher_spreads_short_ids() {
+        use std::hash::BuildHasher;
+        let b = BuildHasherDefault::<FxHasher>::default();
+        let hs: std::collections::HashSet<u64> = (0..10_000).map(|i| b.hash_one(format!("A{i}"))).collect();
+        assert_eq!(hs.len(), 10_000);
     }
 }
