@@ -3,6 +3,7 @@
 //! 2 error (mapped in `main`).
 
 pub mod ingest;
+pub mod merge;
 pub mod score;
 pub mod synth;
 
@@ -29,6 +30,9 @@ pub enum Command {
     /// One institution: the same as `score`, reporting only on `--institution`
     /// (peer baselines still come from the whole dataset).
     Audit(score::AuditArgs),
+    /// Combine the outputs of `score --shard K/N` runs into one set,
+    /// identical to an unsharded run.
+    Merge(merge::Args),
     /// Generate a synthetic dataset with planted falsification and truth.csv.
     Synth(synth::Args),
 }
@@ -39,6 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Ingest(a) => ingest::run(a),
         Command::Score(a) => score::run(a),
         Command::Audit(a) => score::run_audit(a),
+        Command::Merge(a) => merge::run(a),
         Command::Synth(a) => synth::run(a),
     }
 }
