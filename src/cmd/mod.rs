@@ -2,6 +2,7 @@
 //! returns the process exit code: 0 done, 1 done with red-tier institutions,
 //! 2 error (mapped in `main`).
 
+pub mod calibrate;
 pub mod ingest;
 pub mod merge;
 pub mod score;
@@ -33,6 +34,9 @@ pub enum Command {
     /// Combine the outputs of `score --shard K/N` runs into one set,
     /// identical to an unsharded run.
     Merge(merge::Args),
+    /// Fit scorecard weights and tiers on labelled synthetic datasets and
+    /// report held-out ROC AUC, precision/recall and honest false positives.
+    Calibrate(calibrate::Args),
     /// Generate a synthetic dataset with planted falsification and truth.csv.
     Synth(synth::Args),
 }
@@ -44,6 +48,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Score(a) => score::run(a),
         Command::Audit(a) => score::run_audit(a),
         Command::Merge(a) => merge::run(a),
+        Command::Calibrate(a) => calibrate::run(a),
         Command::Synth(a) => synth::run(a),
     }
 }
