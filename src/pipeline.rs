@@ -104,7 +104,9 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     progress.set_message("writing store");
     let t1 = Instant::now();
     let db = opts.db.clone().unwrap_or_else(|| opts.out.join("kaopei.db"));
-    let mut store = Store::open(&db).with_context(|| format!("cannot open store `{}`", db.display()))?;
+    let mut store = Store::open(&db)
+        .with_context(|| format!("cannot open store `{}`", db.display()))?
+        .with_operations(&models.operations);
     let info = store.begin_run(run_info(opts, &models, &loaded))?;
     store.ingest(&loaded)?;
     timings.store = t1.elapsed().as_secs_f64();
