@@ -118,3 +118,95 @@ impl Store {
         Ok(n as u64)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::{Finding, SubjectKind};
+    use crate::model::Models;
+
+    fn info(command: &str) -> RunInfo {
+        RunInfo {
+            run_id: 0,
+            command: command.into(),
+            args: vec!["score".into(), "data".into()],
+            version: crate::VERSION.into(),
+            dataset: "data".into(),
+            started_at: "2026-01-01 08:00:00".into(),
+            operations_sha256: "a".repeat(64),
+            scorecard_sha256: "b".repeat(64),
+            period: Some(("2024-07-01".into(), "2024-07-31".into())),
+        }
+    }
+
+    fn result(info: RunInfo) -> RunResult {
+        let models = Models::load(None).unwrap();
+        let f = Finding::new("I1", "training.hours_short", 0.8)
+            .stat(3.5, Some(0.001))
+            .summary("学时不足", "hours short")
+            .flag(SubjectKind::Person, "410102199001011234", 0.9);
+        let s = crate::score::score_institution(&models.scorecard, "I1", "中心", "410102", "training", vec![], &[&f]);
+        RunResult { info, inputs: Vec::new(), scores: vec![s], findings: vec![f], overview: Vec::new() }
+    }
+
+    #[test]
+    fn a_finished_run_loads_back_identically() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("k.db")).unwrap();
+        let info = store.begin_run(info("score")).unwrap();
+        assert_eq!(info.run_id, 1);
+        let r = result(info);
+        store.finish_run(&r).unwrap();
+        assert_eq!(store.load_run(1).unwrap(), r);
+        assert_eq!(store.latest_run().unwrap(), r);
+        let flags: i64 = store.conn.query_row("SELECT COUNT(*) FROM flags", [], |x| x.get(0)).unwrap();
+        assert_eq!(flags, 1);
+        assert!(store.load_run(7).is_err());
+    }
+
+    #[test]
+    fn the_ledger_is_a_hash_chain_that_shows_tampering() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.db");
+        let mut store = Store::open(&path).unwrap();
+        for cmd in ["ingest", "score", "score"] {
+            let i = store.begin_run(info(cmd)).unwrap();
+            store
+                .finish_run_with_outputs(
+                    &result(i),
+                    &[OutputFile { path: "scores.csv".into(), sha256: "c".repeat(64) }],
+                )
+                .unwrap();
+        }
+        let killed = store.begin_run(info("score")).unwrap();
+        let problems = store.verify_chain().unwrap();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].run_id, killed.run_id);
+
+        // Editing a closed run's record breaks its hash; deleting one breaks the next link.
+        store
+            .conn
+            .execute("UPDATE runs SET record = replace(record, 'scores.csv', 'other.csv') WHERE run_id = 2", [])
+            .unwrap();
+        let p = store.verify_chain().unwrap();
+        assert!(p.iter().any(|x| x.run_id == 2 && x.message.contains("altered")), "{p:?}");
+        // (Foreign keys protect a run with findings; a forger would switch them off.)
+        store.conn.pragma_update(None, "foreign_keys", false).unwrap();
+        assert_eq!(store.conn.execute("DELETE FROM runs WHERE run_id = 1", []).unwrap(), 1);
+        let p = store.verify_chain().unwrap();
+        assert!(p.iter().any(|x| x.run_id == 2 && x.message.contains("link broken")), "{p:?}");
+    }
+
+    #[test]
+    fn reopening_keeps_the_schema_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.db");
+        drop(Store::open(&path).unwrap());
+        let store = Store::open(&path).unwrap();
+        let v: i64 = store.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, schema::VERSION);
+        store.conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(store);
+        assert!(Store::open(&path).is_err());
+    }
+}
