@@ -679,6 +679,9 @@ fn record_problem(fc: &FileCx, rec: &ByteRecord) -> Option<String> {
         return Some(format!("row has {} field(s), the header has {n}", rec.len()));
     }
     let bytes = rec.as_slice();
+    if memchr::memmem::find(bytes, "\u{FEFF}".as_bytes()).is_some() {
+        return Some("row contains a byte-order mark (U+FEFF): two exports concatenated into one file?".into());
+    }
     if memchr::memchr(0, bytes).is_some() {
         return Some("row contains a NUL byte (binary data in a text file)".into());
     }
