@@ -817,32 +817,78 @@ fn count_byte(b: &[u8], needle: u8) -> usize {
     b.iter().filter(|&&c| c == needle).count()
 }
 
-/// Splits the body `text[start..]` into chunks that end at a record
-/// boundary: a newline outside quotes (RFC 4180 quotes pair up, so quote
-/// parity tells). Returns (start, end, line number of start).
+/// Quote state (inside a quoted field?) at each candidate cut, from one
+/// pass over the quotes. `None` when the quoting is not RFC 4180 (a quote
+/// inside an unquoted field, which csv reads as a literal): parity could
+/// then mislead, so the file is not split.
+fn quote_states(text: &[u8], start: usize, cands: &[usize]) -> Option<Vec<bool>> {
+    let (mut inside, mut p, mut ci) = (false, start, 0);
+    let mut out = Vec::with_capacity(cands.len());
+    loop {
+        let next = memchr::memchr(b'"', &text[p..]).map(|k| p + k);
+        let q = next.unwrap_or(text.len());
+        while ci < cands.len() && cands[ci] <= q {
+            out.push(inside);
+            ci += 1;
+        }
+        let Some(q) = next else { break };
+        if !inside {
+            let prev = if q == start { b'\n' } else { text[q - 1] };
+            if !matches!(prev, b',' | b'\n' | b'\r') {
+                return None;
+            }
+            inside = true;
+            p = q + 1;
+        } else {
+            match text.get(q + 1) {
+                Some(b'"') => {
+                    // A candidate between the two quotes of `""`: the walk
+                    // will toggle on the second one, so it starts toggled.
+                    while ci < cands.len() && cands[ci] == q + 1 {
+                        out.push(!inside);
+                        ci += 1;
+                    }
+                    p = q + 2;
+                }
+                None | Some(b',' | b'\n' | b'\r') => {
+                    inside = false;
+                    p = q + 1;
+                }
+                _ => return None,
+            }
+        }
+        if p >= text.len() {
+            break;
+        }
+    }
+    while out.len() < cands.len() {
+        out.push(inside);
+    }
+    Some(out)
+}
+
+/// Splits the body `text[start..]` into chunks of about `chunk` bytes that
+/// end at a record boundary: a newline outside quotes. Returns (start, end,
+/// line number of start).
 fn split_ranges(text: &[u8], start: usize, chunk: usize) -> Vec<(usize, usize, u64)> {
     let len = text.len() - start;
     let mut cuts = vec![start];
     if len >= 2 * chunk {
         let n = len / chunk;
         let cands: Vec<usize> = (1..n).map(|i| start + i * (len / n)).collect();
-        let mut bounds = vec![start];
-        bounds.extend(&cands);
-        let quotes: Vec<usize> = bounds.par_windows(2).map(|w| count_byte(&text[w[0]..w[1]], b'"')).collect();
-        let mut parity = 0usize;
-        for (i, &c) in cands.iter().enumerate() {
-            parity ^= quotes[i] & 1;
-            let (mut p, mut q) = (c, parity);
+        for (&c, inside) in cands.iter().zip(quote_states(text, start, &cands).unwrap_or_default()) {
+            let (mut p, mut q, mut cut) = (c, inside, None);
             while let Some(k) = memchr::memchr2(b'\n', b'"', &text[p..]) {
                 let at = p + k;
                 p = at + 1;
                 if text[at] == b'"' {
-                    q ^= 1;
-                } else if q == 0 {
+                    q = !q;
+                } else if !q {
+                    cut = Some(p);
                     break;
                 }
             }
-            if p > *cuts.last().unwrap_or(&start) && p < text.len() && p > c {
+            if let Some(p) = cut.filter(|&p| p > *cuts.last().unwrap_or(&start) && p < text.len()) {
                 cuts.push(p);
             }
         }
@@ -1303,9 +1349,52 @@ mod tests {
             assert_eq!(joined, whole, "chunk {chunk}");
         }
         assert_eq!(whole.len(), 400);
+        // A literal quote inside an unquoted field: no split, still right.
+        let odd = text.replace("1,plain,3", "1,pl\"ain,3");
+        assert_eq!(split_ranges(odd.as_bytes(), 6, 16).len(), 1);
+        assert!(quote_states(bytes, 6, &[10, 200]).is_some());
         assert_eq!(whole[1].0, 5, "a record after a 3-line field starts on line 5");
         assert_eq!(whole[4], (8, "4|plain|12".to_string()), "a record after a CRLF record");
         assert_eq!(whole.iter().map(|r| r.0).collect::<Vec<_>>().windows(2).filter(|w| w[1] <= w[0]).count(), 0);
+    }
+
+    #[test]
+    fn chunks_of_random_quoted_csv_match_the_whole_parse() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut rnd = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut splits = 0;
+        for _ in 0..30 {
+            let mut text = String::from("h1,h2,h3\n");
+            for i in 0..rnd(300) + 50 {
+                for f in 0..3 {
+                    if f > 0 {
+                        text.push(',');
+                    }
+                    match rnd(6) {
+                        0 => text.push_str(&format!("\"q{i},\n\"\"x\"\"\"")),
+                        1 => text.push_str("\"\""),
+                        2 => text.push_str("\"\"\"x\"\"\""),
+                        3 => {}
+                        _ => text.push_str(&format!("p{i}")),
+                    }
+                }
+                text.push_str(if rnd(3) == 0 { "\r\n" } else { "\n" });
+            }
+            let bytes = text.as_bytes();
+            let whole = records(bytes, 9, bytes.len(), 2);
+            for chunk in [7, 13, 31, 64] {
+                let ranges = split_ranges(bytes, 9, chunk);
+                splits += ranges.len() - 1;
+                let joined: Vec<(u64, String)> = ranges.iter().flat_map(|&(s, e, l)| records(bytes, s, e, l)).collect();
+                assert_eq!(joined, whole, "chunk {chunk}");
+            }
+        }
+        assert!(splits > 1000, "{splits}");
     }
 
     #[test]
