@@ -4,6 +4,50 @@
 //! and makes equality and hashing integer operations.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FxHash (rustc's hasher): the interner and the reader's per-chunk maps
+/// hash millions of short ids, where SipHash's DoS resistance buys nothing
+/// (added for the reader, issue 2; the interner's API is unchanged).
+#[derive(Default)]
+pub struct FxHasher(u64);
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut it = bytes.chunks_exact(8);
+        for c in &mut it {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = it.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w) ^ (rest.len() as u64) << 59);
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// A handle to an interned string. Only meaningful with the [`Interner`]
 /// that produced it.
@@ -12,13 +56,13 @@ pub struct Sym(pub u32);
 
 #[derive(Debug)]
 pub struct Interner {
-    map: HashMap<Box<str>, Sym>,
+    map: FxMap<Box<str>, Sym>,
     texts: Vec<Box<str>>,
 }
 
 impl Default for Interner {
     fn default() -> Self {
-        let mut i = Interner { map: HashMap::new(), texts: Vec::new() };
+        let mut i = Interner { map: FxMap::default(), texts: Vec::new() };
         // Sym(0) is always the empty string (e.g. an unanswered item).
         i.intern("");
         i

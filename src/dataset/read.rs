@@ -16,13 +16,12 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 
 use csv::ByteRecord;
 use rayon::prelude::*;
 
-use super::intern::{Interner, Sym};
+use super::intern::{FxMap, Interner, Sym};
 use super::parse;
 use super::rows::*;
 use super::schema::{self, match_header, ColMap, Column, HeaderError, Table};
@@ -36,48 +35,6 @@ const RAW_LIMIT: usize = 4096;
 /// Target size of one parallel chunk of a CSV file.
 const CHUNK: usize = 8 << 20;
 const NONE: u32 = u32::MAX;
-
-/// FxHash (rustc's hasher): the per-chunk string maps hash millions of short
-/// ids, where SipHash's DoS resistance buys nothing.
-#[derive(Default)]
-pub struct FxHasher(u64);
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
-
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut it = bytes.chunks_exact(8);
-        for c in &mut it {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        let rest = it.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w) ^ (rest.len() as u64) << 59);
-        }
-    }
-
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// A chunk's own interner; merged into the dataset's [`Interner`] in chunk
 /// order after the parallel parse.
@@ -1399,8 +1356,8 @@ mod tests {
 
     #[test]
     fn fx_hasher_spreads_short_ids() {
-        use std::hash::BuildHasher;
-        let b = BuildHasherDefault::<FxHasher>::default();
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        let b = BuildHasherDefault::<crate::dataset::intern::FxHasher>::default();
         let hs: std::collections::HashSet<u64> = (0..10_000).map(|i| b.hash_one(format!("A{i}"))).collect();
         assert_eq!(hs.len(), 10_000);
     }
