@@ -43,7 +43,15 @@ impl Hasher for FxHasher {
 
     #[inline]
     fn finish(&self) -> u64 {
-        self.0
+        // Fx's multiply mixes only upwards: ids that differ in their last
+        // digits would share the low bits hashbrown indexes by. A MurmurHash3
+        // fmix64 finaliser folds the high bits down.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
 }
 
@@ -82,6 +90,24 @@ impl Interner {
         self.texts.push(boxed.clone());
         self.map.insert(boxed, s);
         s
+    }
+
+    /// [`Interner::intern`] for text the caller owns already (one
+    /// allocation instead of two when it is new).
+    pub fn intern_owned(&mut self, text: Box<str>) -> Sym {
+        if let Some(&s) = self.map.get(&text) {
+            return s;
+        }
+        let s = Sym(self.texts.len() as u32);
+        self.map.insert(text.clone(), s);
+        self.texts.push(text);
+        s
+    }
+
+    /// Makes room for `additional` new strings.
+    pub fn reserve(&mut self, additional: usize) {
+        self.map.reserve(additional);
+        self.texts.reserve(additional);
     }
 
     pub fn get(&self, sym: Sym) -> &str {

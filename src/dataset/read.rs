@@ -37,26 +37,60 @@ const CHUNK: usize = 8 << 20;
 const NONE: u32 = u32::MAX;
 
 /// A chunk's own interner; merged into the dataset's [`Interner`] in chunk
-/// order after the parallel parse.
+/// order after the parallel parse. Strings of up to 7 bytes (answers, keys,
+/// item and many ids) are packed into a `u64` key: no allocation, integer
+/// compare.
 #[derive(Default)]
 struct Local {
     map: FxMap<Box<str>, u32>,
+    small: FxMap<u64, u32>,
+    n: u32,
+}
+
+/// Bytes in the low 7 bytes, the length in the top byte.
+fn pack(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.len() > 7 {
+        return None;
+    }
+    let mut w = [0u8; 8];
+    w[..b.len()].copy_from_slice(b);
+    w[7] = b.len() as u8;
+    Some(u64::from_le_bytes(w))
+}
+
+fn unpack(k: u64) -> Box<str> {
+    let w = k.to_le_bytes();
+    let len = usize::from(w[7]).min(7);
+    String::from_utf8_lossy(&w[..len]).into()
 }
 
 impl Local {
     fn sym(&mut self, s: &str) -> Sym {
+        if let Some(k) = pack(s) {
+            let n = self.n;
+            let i = *self.small.entry(k).or_insert(n);
+            if i == n {
+                self.n += 1;
+            }
+            return Sym(i);
+        }
         if let Some(&i) = self.map.get(s) {
             return Sym(i);
         }
-        let i = self.map.len() as u32;
+        let i = self.n;
+        self.n += 1;
         self.map.insert(s.into(), i);
         Sym(i)
     }
 
     fn into_vec(self) -> Vec<Box<str>> {
-        let mut v: Vec<Box<str>> = vec![Box::default(); self.map.len()];
+        let mut v: Vec<Box<str>> = vec![Box::default(); self.n as usize];
         for (k, i) in self.map {
             v[i as usize] = k;
+        }
+        for (k, i) in self.small {
+            v[i as usize] = unpack(k);
         }
         v
     }
@@ -104,11 +138,16 @@ struct Cx<'a> {
     sh: &'a Shared<'a>,
     local: Local,
     ops_cache: FxMap<Sym, Option<OpIdx>>,
+    /// The last key looked up per referenced table and its row: child rows
+    /// usually come grouped by parent (33 answers of one exam record).
+    fk_cache: [(String, Option<u32>); 4],
 }
 
 impl<'a> Cx<'a> {
-    fn new(sh: &'a Shared<'a>) -> Self {
-        Cx { sh, local: Local::default(), ops_cache: FxMap::default() }
+    /// `bytes`: size of the text this context will parse, to size its map.
+    fn new(sh: &'a Shared<'a>, bytes: usize) -> Self {
+        let local = Local { map: FxMap::with_capacity_and_hasher(bytes / 256, Default::default()), ..Local::default() };
+        Cx { sh, local, ops_cache: FxMap::default(), fk_cache: Default::default() }
     }
 
     fn sym(&mut self, s: &str) -> Sym {
@@ -132,18 +171,26 @@ impl<'a> Cx<'a> {
         OpRef { raw, op }
     }
 
-    fn fk_opt(&self, fk: Fk, text: &str) -> Option<u32> {
+    fn fk_opt(&mut self, fk: Fk, text: &str) -> Option<u32> {
+        let slot = &mut self.fk_cache[fk as usize];
+        if slot.0 == text && !text.is_empty() {
+            return slot.1;
+        }
         let keys = match fk {
             Fk::Inst => &self.sh.keys.inst,
             Fk::Class => &self.sh.keys.class,
             Fk::Session => &self.sh.keys.session,
             Fk::Record => &self.sh.keys.record,
         };
-        let sym = self.sh.strings.lookup(text)?;
-        keys.get(sym.0 as usize).copied().filter(|&i| i != NONE)
+        let found =
+            self.sh.strings.lookup(text).and_then(|sym| keys.get(sym.0 as usize).copied()).filter(|&i| i != NONE);
+        slot.0.clear();
+        slot.0.push_str(text);
+        slot.1 = found;
+        found
     }
 
-    fn fk(&self, fk: Fk, column: &str, text: &str) -> Result<u32, String> {
+    fn fk(&mut self, fk: Fk, column: &str, text: &str) -> Result<u32, String> {
         self.fk_opt(fk, text).ok_or_else(|| {
             let t = fk.table().name();
             match self.sh.missing.get(&fk.table()) {
@@ -594,6 +641,8 @@ struct ChunkOut<R> {
     /// (row index in `rows`, JSON of unknown columns).
     extras: Vec<(u32, String)>,
     strings: Vec<Box<str>>,
+    /// Global symbol of each of `strings` already interned (filled at merge).
+    known: Vec<Option<Sym>>,
     read: u64,
 }
 
@@ -702,6 +751,7 @@ impl<R> ChunkOut<R> {
             rejects: Vec::new(),
             extras: Vec::new(),
             strings: Vec::new(),
+            known: Vec::new(),
             read: 0,
         }
     }
@@ -739,7 +789,7 @@ fn parse_csv_chunk<R: Rec>(fc: &FileCx, sh: &Shared, text: &[u8], range: (usize,
     let (start, end, base_line) = range;
     let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&text[start..end]);
     let mut rec = ByteRecord::new();
-    let mut cx = Cx::new(sh);
+    let mut cx = Cx::new(sh, end - start);
     let mut out = ChunkOut::new();
     let mut lines = LineTracker::new(base_line);
     let body = &text[start..end];
@@ -971,7 +1021,7 @@ fn parse_file<R: Rec>(path: &Path, file: &str, sh: &Shared) -> Result<FileParse<
             let header: Vec<String> = rows[0].iter().map(|s| s.trim().to_string()).collect();
             let map = header_map(table, &header)?;
             let fc = FileCx { table, file, map: &map, header: &header, check_replacement: false };
-            let mut cx = Cx::new(sh);
+            let mut cx = Cx::new(sh, 0);
             let mut out = ChunkOut::new();
             for (i, row) in rows.iter().enumerate().skip(1) {
                 let rec = ByteRecord::from(row.iter().map(String::as_str).collect::<Vec<_>>());
@@ -1044,11 +1094,23 @@ fn merge<R: Rec>(st: &mut State, p: FileParse<R>) {
     let mut rows: Vec<R> = Vec::with_capacity(total);
     let mut first: FxMap<Sym, u32> = FxMap::default();
     let key_col = table.columns()[0].name;
+    // Strings the dataset already knows resolve in parallel; only new ones
+    // are interned, in chunk order.
+    let mut chunks = chunks;
+    let strings = &st.tables.strings;
+    chunks.par_iter_mut().for_each(|ch| ch.known = ch.strings.iter().map(|s| strings.lookup(s)).collect());
+    let new: usize = chunks.iter().map(|c| c.known.iter().filter(|k| k.is_none()).count()).sum();
+    st.tables.strings.reserve(new);
     for ch in chunks {
         report.rows_read += ch.read;
         report.rows_rejected += ch.rejects.len() as u64;
         st.rejects.extend(ch.rejects);
-        let map: Vec<Sym> = ch.strings.iter().map(|s| st.tables.strings.intern(s)).collect();
+        let map: Vec<Sym> = ch
+            .strings
+            .into_iter()
+            .zip(ch.known)
+            .map(|(s, k)| k.unwrap_or_else(|| st.tables.strings.intern_owned(s)))
+            .collect();
         let mut extras = ch.extras.into_iter().peekable();
         for (i, (mut r, off)) in ch.rows.into_iter().zip(ch.offs).enumerate() {
             r.syms(|s| *s = map[s.0 as usize]);
@@ -1355,10 +1417,29 @@ mod tests {
     }
 
     #[test]
+    fn local_interner_round_trips_short_and_long_strings() {
+        let mut l = Local::default();
+        let words = ["", "A", "对", "AC", "1234567", "12345678", "410102199001011234", "A", "12345678", ""];
+        let syms: Vec<Sym> = words.iter().map(|w| l.sym(w)).collect();
+        assert_eq!(syms[1], syms[7]);
+        assert_eq!(syms[5], syms[8]);
+        assert_eq!(syms[0], syms[9]);
+        let texts = l.into_vec();
+        assert_eq!(texts.len(), 7);
+        for (w, s) in words.iter().zip(&syms) {
+            assert_eq!(&*texts[s.0 as usize], *w);
+        }
+    }
+
+    #[test]
     fn fx_hasher_spreads_short_ids() {
         use std::hash::{BuildHasher, BuildHasherDefault};
         let b = BuildHasherDefault::<crate::dataset::intern::FxHasher>::default();
         let hs: std::collections::HashSet<u64> = (0..10_000).map(|i| b.hash_one(format!("A{i}"))).collect();
         assert_eq!(hs.len(), 10_000);
+        // The low bits index the table: sequential ids must spread there too.
+        let low: std::collections::HashSet<u64> =
+            (0..10_000).map(|i| b.hash_one(format!("A{i:08}")) & 0xFFFF).collect();
+        assert!(low.len() > 9_000, "{}", low.len());
     }
 }
