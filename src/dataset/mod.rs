@@ -2,6 +2,13 @@
 //! GB18030/GBK (detected), XLSX (first sheet), English or Chinese headers.
 //! Every input row is either loaded or rejected with its file, line and
 //! reason; [`FileReport`] counts add up (`rows_read = loaded + rejected`).
+//!
+//! Layout: [`schema`] (columns, aliases, header matching), [`parse`] (value
+//! spellings), [`source`] (encodings, XLSX cells, file refusals), `read`
+//! (parallel parse, foreign keys, accounting), [`rows`] and [`intern`] (the
+//! in-memory tables). A file that cannot be a table is refused whole and
+//! reported in [`FileReport::refused`]; its table is then "not given" and
+//! the rest loads. Only a missing or refused `institutions` is an error.
 
 pub mod intern;
 pub mod parse;
