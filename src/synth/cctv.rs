@@ -103,14 +103,14 @@ pub fn write(ctx: &Ctx, c: &InstPlan, sessions: &[SessionInfo], sink: &mut Sink)
         let end = s.end + tail;
         let duration = (end - start) as f64;
         let room_no: u64 = s.room.chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap_or(1);
-        let frames = assigned[k].is_none() && rng.gen_bool(0.15);
+        let frames = assigned[k].is_none() && rng.gen_bool(0.12);
         let file = if frames { format!("frames/{vid}") } else { format!("videos/{vid}.mp4") };
         let mut job = VideoJob {
             file: file.clone(),
             store: if frames { Store::Frames } else { Store::Mp4 },
             width: 320,
             height: 180,
-            interval: if frames { 60.0 } else { ctx.frame_interval },
+            interval: if frames { 120.0 } else { ctx.frame_interval },
             duration,
             start,
             room_seed: (c.idx as u64) << 8 | room_no,

@@ -351,8 +351,9 @@ pub fn generate(cfg: &Config, ops: &Operations) -> Result<Summary, SynthError> {
         seed: cfg.seed,
         scale: cfg.scale,
         ops,
-        videos_per_centre: if cfg.video { 3 } else { 0 },
-        frame_interval: 10.0,
+        videos_per_centre: if cfg.video { 2 } else { 0 },
+        // One frame every 15 s keeps a 2-hour session near 200 KB.
+        frame_interval: 15.0,
     };
     let tables: Vec<Table> = TABLES.iter().copied().filter(|&t| t != Table::Cctv || cfg.video).collect();
     let mut files = write::TableFiles::create(&cfg.out, &tables)?;

@@ -126,8 +126,9 @@ fn disc(img: &mut [f32], w: usize, h: usize, cx: f32, cy: f32, rx: f32, ry: f32,
 fn draw(sc: &Scene, job: &VideoJob, t: f64, noise_idx: u64, black: bool) -> Vec<u8> {
     let (w, h) = (sc.w, sc.h);
     let mut noise = ChaCha8Rng::seed_from_u64(job.noise_seed ^ noise_idx.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut grain = Grain::new(noise.gen());
     if black {
-        return (0..w * h).map(|_| (14.0 + 1.2 * gauss(&mut noise)).clamp(0.0, 255.0) as u8).collect();
+        return (0..w * h).map(|_| (14.0 + 1.2 * grain.next()).clamp(0.0, 255.0) as u8).collect();
     }
     let mut img = sc.bg.clone();
     let px = 1.0 / w as f32;
@@ -135,9 +136,16 @@ fn draw(sc: &Scene, job: &VideoJob, t: f64, noise_idx: u64, black: bool) -> Vec<
         if t < b.arrive || t > b.leave {
             continue;
         }
-        let tf = t as f32;
-        let dx = b.amp * px * (1.5 * (tf / 37.0 + b.phase).sin() + gauss(&mut noise) as f32 * 0.6);
-        let dy = b.amp * px * (1.0 * (tf / 53.0 + b.phase).cos() + gauss(&mut noise) as f32 * 0.4);
+        // People sit still most of the time and shift now and then: the
+        // pose changes at random moments (rarely in quiet rooms).
+        let pose = ((t / 60.0) as u64).wrapping_mul(0x9E37_79B9) ^ (b.phase.to_bits() as u64);
+        let moving = Grain::new(pose).next().abs() < b.amp * 0.6;
+        let (dx, dy) = if moving {
+            let mut g = Grain::new(pose ^ 0xABCD);
+            (px * 1.5 * g.next(), px * 1.0 * g.next())
+        } else {
+            (0.0, 0.0)
+        };
         // Body, then head.
         disc(&mut img, w, h, b.x + dx, b.y + 0.02 + dy, b.r * 1.3, b.r * 1.1, b.luma + 15.0);
         disc(&mut img, w, h, b.x + dx, b.y - b.r + dy, b.r * 0.7, b.r * 0.7, b.luma);
@@ -149,7 +157,41 @@ fn draw(sc: &Scene, job: &VideoJob, t: f64, noise_idx: u64, black: bool) -> Vec<
         let y = 0.45 + 0.45 * pos;
         disc(&mut img, w, h, 0.04 + 0.01 * pos, y, 0.03, 0.06, 50.0);
     }
-    img.iter().map(|&v| (v + 2.2 * gauss(&mut noise) as f32).clamp(16.0, 235.0) as u8).collect()
+    // Sensor noise: fine grain plus a small whole-frame flicker.
+    let flicker = 0.0f32;
+    img.iter().map(|&v| (v + flicker + NOISE * grain.next()).clamp(16.0, 235.0) as u8).collect()
+}
+
+/// Standard deviation of the per-pixel sensor noise (luma levels).
+const NOISE: f32 = 2.5;
+
+/// Cheap Gaussian grain: xorshift into a table of normal quantiles.
+struct Grain {
+    state: u64,
+}
+
+impl Grain {
+    fn new(seed: u64) -> Grain {
+        Grain { state: seed | 1 }
+    }
+    fn next(&mut self) -> f32 {
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        gauss_table()[(self.state >> 54) as usize]
+    }
+}
+
+fn gauss_table() -> &'static [f32; 1024] {
+    static T: std::sync::OnceLock<[f32; 1024]> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        let mut t = [0f32; 1024];
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        for v in t.iter_mut() {
+            *v = gauss(&mut rng) as f32;
+        }
+        t
+    })
 }
 
 fn gauss(rng: &mut impl Rng) -> f64 {
@@ -245,14 +287,14 @@ fn encode(path: &Path, job: &VideoJob, n: u64, mut frame: impl FnMut(u64) -> Vec
     enc.set_format(ff::format::Pixel::YUV420P);
     enc.set_time_base(tb);
     enc.set_frame_rate(Some(ff::Rational(1, step)));
-    enc.set_gop(60);
+    enc.set_gop(300);
     enc.set_max_b_frames(0);
     if global {
         enc.set_flags(ff::codec::Flags::GLOBAL_HEADER);
     }
     let mut opts = ff::Dictionary::new();
     opts.set("preset", "medium");
-    opts.set("crf", "30");
+    opts.set("crf", "34");
     opts.set("threads", "1");
     let mut enc = enc.open_as_with(codec, opts)?;
     ost.set_parameters(&enc);
@@ -340,6 +382,59 @@ mod tests {
         let (t, idx, b) = frame_plan(&black, 3);
         let dark = draw(&scene(&black, 160, 90), &black, t, idx, b);
         assert!(dark.iter().map(|&v| v as f64).sum::<f64>() / (dark.len() as f64) < 20.0);
+    }
+
+    /// Decoded duration (container) and number of decoded frames.
+    fn probe(path: &Path) -> Result<(f64, usize), ff::Error> {
+        ff::init()?;
+        let mut ictx = ff::format::input(&path)?;
+        let dur = ictx.duration() as f64 / f64::from(ff::ffi::AV_TIME_BASE);
+        let stream = ictx.streams().best(ff::media::Type::Video).ok_or(ff::Error::StreamNotFound)?;
+        let idx = stream.index();
+        let mut dec = ff::codec::context::Context::from_parameters(stream.parameters())?.decoder().video()?;
+        let mut n = 0;
+        let mut frame = ff::frame::Video::empty();
+        for (s, pkt) in ictx.packets() {
+            if s.index() == idx {
+                dec.send_packet(&pkt)?;
+                while dec.receive_frame(&mut frame).is_ok() {
+                    n += 1;
+                }
+            }
+        }
+        dec.send_eof()?;
+        while dec.receive_frame(&mut frame).is_ok() {
+            n += 1;
+        }
+        Ok((dur, n))
+    }
+
+    #[test]
+    fn clips_decode_with_the_intended_duration_and_truncated_ones_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = job("videos/a.mp4", Store::Mp4, vec![]);
+        super::render(dir.path(), &j).unwrap();
+        let (dur, n) = probe(&dir.path().join("videos/a.mp4")).unwrap();
+        assert_eq!(n, 60);
+        assert!((dur - 600.0).abs() <= 10.0, "{dur}");
+        // Same job, same bytes.
+        let again = tempfile::tempdir().unwrap();
+        super::render(again.path(), &j).unwrap();
+        assert_eq!(
+            std::fs::read(dir.path().join("videos/a.mp4")).unwrap(),
+            std::fs::read(again.path().join("videos/a.mp4")).unwrap()
+        );
+        let cut = job("videos/b.mp4", Store::Mp4, vec![Defect::Truncate { keep: 0.5 }]);
+        super::render(dir.path(), &cut).unwrap();
+        assert!(probe(&dir.path().join("videos/b.mp4")).is_err());
+        let frames = job("frames/c", Store::Frames, vec![]);
+        super::render(dir.path(), &frames).unwrap();
+        let names: Vec<String> = std::fs::read_dir(dir.path().join("frames/c"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 60);
+        assert!(names.contains(&"20240710T085500_ch01.jpg".to_string()), "{names:?}");
     }
 
     #[test]
