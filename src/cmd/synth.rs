@@ -48,6 +48,7 @@ pub fn run(a: Args) -> Result<i32> {
         scale: a.scale,
         video: !a.no_video && a.scale == Scale::Demo,
         mixed: a.formats == "mixed",
+        frame_interval: 15.0,
     };
     let s = synth::generate(&cfg, &models.operations)
         .with_context(|| format!("cannot generate a dataset in `{}`", a.out.display()))?;

@@ -20,7 +20,8 @@ pub fn write(ctx: &Ctx, inst: &InstPlan, cohorts: &[Cohort], sink: &mut Sink) ->
     let deny_share = rng.gen_range(0.35..0.6);
     let mine: Vec<&Cohort> = cohorts.iter().filter(|c| c.inst == inst.idx && c.train_inst.is_some()).collect();
     let total: usize = mine.iter().map(|c| c.persons.len()).sum();
-    let rate = (6.0 / total.max(1) as f64).max(0.08).min(1.0);
+    // About 10 % of trainees, and at least a dozen calls where there are that many.
+    let rate = (12.0 / total.max(1) as f64).clamp(0.1, 1.0);
     for co in mine {
         let op = ctx.ops.get(co.op);
         let hours = if co.refresher { op.refresher_hours } else { op.initial_hours };

@@ -103,7 +103,7 @@ pub fn write(ctx: &Ctx, c: &InstPlan, sessions: &[SessionInfo], sink: &mut Sink)
         let end = s.end + tail;
         let duration = (end - start) as f64;
         let room_no: u64 = s.room.chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap_or(1);
-        let frames = assigned[k].is_none() && rng.gen_bool(0.12);
+        let frames = assigned[k].is_none() && rng.gen_bool(0.2);
         let file = if frames { format!("frames/{vid}") } else { format!("videos/{vid}.mp4") };
         let mut job = VideoJob {
             file: file.clone(),

@@ -27,6 +27,9 @@ pub mod training;
 pub mod video;
 mod write;
 
+#[cfg(test)]
+mod tests;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -322,6 +325,8 @@ pub struct Config {
     pub video: bool,
     /// One table as GBK CSV with Chinese headers, one as XLSX.
     pub mixed: bool,
+    /// Seconds between video frames (15 s keeps a 2-hour clip near 200 KB).
+    pub frame_interval: f64,
 }
 
 /// What was generated.
@@ -352,8 +357,7 @@ pub fn generate(cfg: &Config, ops: &Operations) -> Result<Summary, SynthError> {
         scale: cfg.scale,
         ops,
         videos_per_centre: if cfg.video { 2 } else { 0 },
-        // One frame every 15 s keeps a 2-hour session near 200 KB.
-        frame_interval: 15.0,
+        frame_interval: cfg.frame_interval,
     };
     let tables: Vec<Table> = TABLES.iter().copied().filter(|&t| t != Table::Cctv || cfg.video).collect();
     let mut files = write::TableFiles::create(&cfg.out, &tables)?;
@@ -422,10 +426,14 @@ fn group(ctx: &Ctx, plan: &plan::Plan, g: &[usize]) -> Result<Sink, SynthError> 
     if c.has(Pattern::InvalidIdCerts) {
         // Made-up identities put through the whole paper trail.
         let mut rng = people::unit_rng(ctx.seed, c.idx as u64, 9);
+        let share = rng.gen_range(0.06..0.14);
+        let mut n = 0;
         for co in cohorts.iter_mut().filter(|co| co.inst == c.idx && !co.refresher) {
             for p in co.persons.iter_mut() {
-                if rng.gen_bool(0.08) {
+                // At least two per centre, so the pattern is never a lone typo.
+                if rng.gen_bool(share) || n < 2 {
                     p.id = people::invalidate(&p.id);
+                    n += 1;
                 }
             }
         }
