@@ -52,13 +52,13 @@ pub fn write(
         let op = ctx.ops.get(co.op);
         let mut issued = p.practical_day.max(p.theory_day) + rng.gen_range(7..25);
         let mut cert_no = format!("T{}", person.id);
-        if before && rng.gen_bool(0.2) {
-            issued = p.first_day - rng.gen_range(3..40);
-            sink.subject(&c.id, Pattern::CertBeforeExam, "certificate", &cert_no);
-        }
         if mismatch && rng.gen_bool(0.18) {
             cert_no = format!("T{}", other_id(&person.id, &mut rng));
             sink.subject(&c.id, Pattern::CertNumberMismatch, "certificate", &cert_no);
+        }
+        if before && rng.gen_bool(0.2) {
+            issued = p.first_day - rng.gen_range(3..40);
+            sink.subject(&c.id, Pattern::CertBeforeExam, "certificate", &cert_no);
         }
         if !id_is_valid(&person.id) {
             sink.subject(&c.id, Pattern::InvalidIdCerts, "certificate", &cert_no);

@@ -466,10 +466,14 @@ fn theory(
     let cluster_at = relay_at + relay_len + rng.gen_range(60..180);
 
     let mut scores = Vec::with_capacity(cands.len());
+    let mut relay_ids: Vec<String> = Vec::new();
     for (k, cd) in cands.iter().enumerate() {
         let person = &cohorts[cd.cohort].persons[cd.person];
         *n_record += 1;
         let rid = format!("{sid}-{:03}", k + 1);
+        if relayed[k] {
+            relay_ids.push(rid.clone());
+        }
         let mut theta = person.ability + if cd.attempt > 1 { 0.35 } else { 0.0 };
         let mut speed = person.speed;
         let mut face_score = face(rng);
@@ -570,8 +574,14 @@ fn theory(
             )?;
         }
     }
-    if relayed.iter().any(|&r| r) {
+    if !relay_ids.is_empty() {
         sink.subject(&c.id, Pattern::AnswerRelay, "session", sid);
+        // Pairs of relayed candidates (the unit answer-similarity checks flag).
+        for (a, x) in relay_ids.iter().enumerate() {
+            for y in &relay_ids[a + 1..] {
+                sink.subject(&c.id, Pattern::AnswerRelay, "pair", &format!("{x}|{y}"));
+            }
+        }
     }
     Ok(scores)
 }

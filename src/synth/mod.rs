@@ -420,9 +420,7 @@ fn group(ctx: &Ctx, plan: &plan::Plan, g: &[usize]) -> Result<Sink, SynthError> 
             cohorts.extend(training::plan(ctx, inst, 0.5 * c.profile.quality));
         }
     }
-    if c.kind == crate::dataset::rows::InstKind::Exam {
-        cohorts.extend(walk_ins(ctx, c));
-    }
+    cohorts.extend(walk_ins(ctx, c));
     if c.has(Pattern::InvalidIdCerts) {
         // Made-up identities put through the whole paper trail.
         let mut rng = people::unit_rng(ctx.seed, c.idx as u64, 9);
@@ -466,7 +464,9 @@ use rand::Rng;
 fn walk_ins(ctx: &Ctx, c: &plan::InstPlan) -> Vec<Cohort> {
     let mut rng = people::unit_rng(ctx.seed, c.idx as u64, 10);
     let mut out = Vec::new();
-    let mut left = (c.volume as f64 * 0.4).ceil() as usize;
+    // Exam-only centres see mostly outside candidates; others some.
+    let share = if c.kind == crate::dataset::rows::InstKind::Exam { 0.6 } else { 0.25 };
+    let mut left = (c.volume as f64 * share).ceil() as usize;
     let first = crate::dataset::rows::days_from_civil(2024, 3, 20);
     while left > 0 {
         let n = rng.gen_range(3..=15).min(left);

@@ -147,6 +147,7 @@ fn tables_follow_the_contract_and_truth_names_real_records() {
         let found = match &rec[2] {
             "person" => persons.contains(&rec[3]),
             "exam_record" => record_ids.contains(&rec[3]),
+            "pair" => rec[3].split('|').all(|x| record_ids.contains(x)),
             "session" => session_inst.contains_key(&rec[3]),
             "class" => class_ids.contains(&rec[3]),
             "certificate" => cert_nos.contains(&rec[3]),
