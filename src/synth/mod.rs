@@ -269,6 +269,9 @@ impl Cohort {
     }
 }
 
+/// A finished sink: table bytes, row counts, truth subjects, clips.
+type SinkBytes = (Vec<Vec<u8>>, [u64; 9], Vec<[String; 4]>, Vec<cctv::VideoJob>);
+
 /// Per-group output: one CSV buffer per table, truth subjects, clips.
 pub struct Sink {
     bufs: Vec<csv::Writer<Vec<u8>>>,
@@ -300,7 +303,7 @@ impl Sink {
         self.subjects.push([inst.to_string(), p.name().to_string(), kind.to_string(), id.to_string()]);
     }
 
-    fn into_bytes(self) -> Result<(Vec<Vec<u8>>, [u64; 9], Vec<[String; 4]>, Vec<cctv::VideoJob>), SynthError> {
+    fn into_bytes(self) -> Result<SinkBytes, SynthError> {
         let mut out = Vec::with_capacity(self.bufs.len());
         for b in self.bufs {
             out.push(b.into_inner().map_err(|e| SynthError::Invalid(format!("csv buffer: {e}")))?);

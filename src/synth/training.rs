@@ -342,7 +342,7 @@ pub fn write(ctx: &Ctx, inst: &InstPlan, cohorts: &[Cohort], sink: &mut Sink) ->
             let farm_devices: Vec<String> =
                 (1..=rng.gen_range(1..=3)).map(|k| format!("{}-PC{:02}", inst.id, k)).collect();
             let span = (c.end - c.start).max(5);
-            for i in 0..n {
+            for (i, &farmed_i) in farmed.iter().enumerate() {
                 if c.dropped[i] {
                     continue;
                 }
@@ -350,7 +350,7 @@ pub fn write(ctx: &Ctx, inst: &InstPlan, cohorts: &[Cohort], sink: &mut Sink) ->
                 let phone = format!("M{:08X}", rng.gen::<u32>());
                 while done < c.online_minutes {
                     let day = c.start + rng.gen_range(0..=span);
-                    let (t_in, dur, device, face) = if farmed[i] {
+                    let (t_in, dur, device, face) = if farmed_i {
                         let start_s = if rng.gen_bool(0.6) {
                             rng.gen_range(23 * 3600..28 * 3600) // 23:00–04:00
                         } else {
@@ -405,7 +405,7 @@ pub fn write(ctx: &Ctx, inst: &InstPlan, cohorts: &[Cohort], sink: &mut Sink) ->
                 }
             }
         }
-        rows.sort_by(|a, b| (a.t_in, a.person).cmp(&(b.t_in, b.person)));
+        rows.sort_by_key(|r| (r.t_in, r.person));
         for (k, r) in rows.iter().enumerate() {
             let person = &c.persons[r.person];
             let face = r.face.map(|f| format!("{f:.3}")).unwrap_or_default();

@@ -42,7 +42,7 @@ struct Scene {
 }
 
 fn scene(job: &VideoJob, w: usize, h: usize) -> Scene {
-    let mut room = ChaCha8Rng::seed_from_u64(job.room_seed ^ 0x5EED_0F_A11);
+    let mut room = ChaCha8Rng::seed_from_u64(job.room_seed ^ 0x0005_EED0_FA11);
     let wall = room.gen_range(150.0..185.0f32);
     let floor = room.gen_range(95.0..130.0f32);
     let horizon = room.gen_range(0.30..0.40f32);
@@ -89,7 +89,7 @@ fn scene(job: &VideoJob, w: usize, h: usize) -> Scene {
                 luma: sess.gen_range(35.0..95.0),
                 arrive,
                 leave,
-                phase: sess.gen_range(0.0..6.28),
+                phase: sess.gen_range(0.0..std::f32::consts::TAU),
                 amp: amp * sess.gen_range(0.3..1.0),
             }
         })
@@ -108,6 +108,7 @@ fn fill_rect(img: &mut [f32], w: usize, h: usize, x0: f32, y0: f32, x1: f32, y1:
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn disc(img: &mut [f32], w: usize, h: usize, cx: f32, cy: f32, rx: f32, ry: f32, val: f32) {
     let (cxp, cyp) = (cx * w as f32, cy * h as f32);
     let (rxp, ryp) = ((rx * w as f32).max(1.0), (ry * w as f32).max(1.0));
