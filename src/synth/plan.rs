@@ -287,7 +287,7 @@ pub fn build(n: usize, seed: u64, scale: Scale, footage: bool, ops: &crate::mode
         let factor = match (scale, size) {
             (_, Size::Tiny) => 1.0,
             (Scale::Demo, _) => 0.22,
-            (Scale::Province, _) => 1.7,
+            (Scale::Province, _) => 1.1,
         };
         let volume = ((base * factor).round() as usize).max(5);
         let n_ops = if size == Size::Tiny { 1 } else { rng.gen_range(1..=3) };
