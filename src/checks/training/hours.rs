@@ -13,7 +13,7 @@ use crate::checks::{Chart, ColKind, Ctx, EvidenceTable, Finding, SubjectKind};
 use crate::dataset::intern::Sym;
 use crate::dataset::rows::{day_of, fmt_day, fmt_ts, CourseKind, Mode};
 
-use super::{ids, minutes, pct, person_label, share_severity, Index};
+use super::{ids, minutes, pct, person_label, push_row, share_severity, Index};
 
 const R_TOTAL: u8 = 1;
 const R_PRACTICAL: u8 = 2;
@@ -215,35 +215,41 @@ pub(super) fn hours_short(ctx: &Ctx, ix: &Index, inst: u32) -> Option<Finding> {
         let rows = &ix.class_rows(s.class)[s.rows.0..s.rows.1];
         let (_, reason_en) = reason_text(s.reasons);
         let (reason_zh, _) = reason_text(s.reasons);
-        table.push_limited(
-            vec![
-                t.s(s.person).to_string(),
-                ix.opt(ix.a(rows[0]).name),
-                t.s(class.id).to_string(),
-                kind_text(class.course_kind).to_string(),
-                t.s(class.operation.raw).to_string(),
-                format!("{:.1}", s.classroom),
-                format!("{:.1}", s.online),
-                format!("{:.1}", s.practical),
-                format!("{:.1}", s.credited),
-                format!("{:.0}", s.required),
-                format!("{reason_zh} / {reason_en} (−{:.1})", s.deficit),
-                rows.len().to_string(),
-            ],
+        push_row(
+            &mut table,
+            || {
+                vec![
+                    t.s(s.person).to_string(),
+                    ix.opt(ix.a(rows[0]).name),
+                    t.s(class.id).to_string(),
+                    kind_text(class.course_kind).to_string(),
+                    t.s(class.operation.raw).to_string(),
+                    format!("{:.1}", s.classroom),
+                    format!("{:.1}", s.online),
+                    format!("{:.1}", s.practical),
+                    format!("{:.1}", s.credited),
+                    format!("{:.0}", s.required),
+                    format!("{reason_zh} / {reason_en} (−{:.1})", s.deficit),
+                    rows.len().to_string(),
+                ]
+            },
             lim,
         );
         for &r in rows {
             let a = ix.a(r);
-            recs.push_limited(
-                vec![
-                    t.s(a.id).to_string(),
-                    t.s(a.person).to_string(),
-                    t.s(class.id).to_string(),
-                    format!("{:?}", a.mode).to_lowercase(),
-                    fmt_ts(a.check_in),
-                    fmt_ts(a.check_out),
-                    format!("{:.0}", minutes(a.check_in, a.check_out)),
-                ],
+            push_row(
+                &mut recs,
+                || {
+                    vec![
+                        t.s(a.id).to_string(),
+                        t.s(a.person).to_string(),
+                        t.s(class.id).to_string(),
+                        format!("{:?}", a.mode).to_lowercase(),
+                        fmt_ts(a.check_in),
+                        fmt_ts(a.check_out),
+                        format!("{:.0}", minutes(a.check_in, a.check_out)),
+                    ]
+                },
                 lim,
             );
         }
@@ -388,18 +394,21 @@ pub(super) fn compressed_schedule(ctx: &Ctx, ix: &Index, inst: u32) -> Option<Fi
                 persons += 1;
             }
         }
-        table.push_limited(
-            vec![
-                t.s(class.id).to_string(),
-                t.s(class.operation.raw).to_string(),
-                kind_text(class.course_kind).to_string(),
-                fmt_day(class.start_date),
-                fmt_day(class.end_date),
-                span.to_string(),
-                format!("{most:.0}"),
-                format!("{req:.0}"),
-                persons.to_string(),
-            ],
+        push_row(
+            &mut table,
+            || {
+                vec![
+                    t.s(class.id).to_string(),
+                    t.s(class.operation.raw).to_string(),
+                    kind_text(class.course_kind).to_string(),
+                    fmt_day(class.start_date),
+                    fmt_day(class.end_date),
+                    span.to_string(),
+                    format!("{most:.0}"),
+                    format!("{req:.0}"),
+                    persons.to_string(),
+                ]
+            },
             p.evidence_rows,
         );
         f = f.flag(SubjectKind::Class, t.s(class.id), (1.0 - most / req.max(1e-9)).clamp(0.0, 1.0));
@@ -458,8 +467,9 @@ pub(super) fn not_in_model(ctx: &Ctx, ix: &Index, inst: u32) -> Option<Finding> 
     for &c in &unknown {
         let class = &ix.classes[c as usize];
         names.push(t.s(class.operation.raw));
-        table.push_limited(
-            vec![t.s(class.id).to_string(), t.s(class.operation.raw).to_string(), fmt_day(class.start_date)],
+        push_row(
+            &mut table,
+            || vec![t.s(class.id).to_string(), t.s(class.operation.raw).to_string(), fmt_day(class.start_date)],
             ctx.params.training.evidence_rows,
         );
     }

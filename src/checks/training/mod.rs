@@ -34,7 +34,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use serde::Deserialize;
 
-use super::{Ctx, Finding};
+use super::{Ctx, EvidenceTable, Finding};
 use crate::dataset::intern::Sym;
 use crate::dataset::rows::{Attendance, Class, OpRef, Tables, Ts};
 
@@ -286,3 +286,13 @@ pub(crate) type OverlapMap = HashMap<u32, Vec<(u32, u32)>>;
 
 #[cfg(test)]
 pub(crate) mod fixture;
+
+/// Adds an evidence row, formatting it only when it will be kept (a
+/// province run counts millions of rows but keeps a few dozen).
+pub(crate) fn push_row(table: &mut EvidenceTable, row: impl FnOnce() -> Vec<String>, limit: usize) {
+    if table.rows.len() < limit {
+        table.push_limited(row(), limit);
+    } else {
+        table.total_rows += 1;
+    }
+}

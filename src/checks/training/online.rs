@@ -8,7 +8,7 @@
 use crate::checks::{ColKind, Ctx, EvidenceTable, Finding, SubjectKind};
 use crate::dataset::rows::{day_of, fmt_ts, Mode, Ts};
 
-use super::{ids, minutes, pct, share_severity, Index, Params};
+use super::{ids, minutes, pct, push_row, share_severity, Index, Params};
 
 const WHY_SHARED: u8 = 1;
 const WHY_OVERLAP: u8 = 2;
@@ -118,7 +118,7 @@ pub(super) fn online_farming(ctx: &Ctx, ix: &Index, inst: u32, rows: &[u32]) -> 
     );
     shared_devices.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     for (d, np, nr) in &shared_devices {
-        td.push_limited(vec![d.clone(), np.to_string(), nr.to_string()], p.evidence_rows);
+        push_row(&mut td, || vec![d.clone(), np.to_string(), nr.to_string()], p.evidence_rows);
     }
     let mut tr = EvidenceTable::new(
         "可疑的网络学习记录",
@@ -140,18 +140,21 @@ pub(super) fn online_farming(ctx: &Ctx, ix: &Index, inst: u32, rows: &[u32]) -> 
     for &k in &hit {
         let r = on[k];
         let a = ix.a(r);
-        tr.push_limited(
-            vec![
-                t.s(a.id).into(),
-                t.s(a.person).into(),
-                ix.opt(a.name),
-                t.s(ix.class_of(r).id).into(),
-                ix.opt(a.device),
-                fmt_ts(a.check_in),
-                fmt_ts(a.check_out),
-                a.face_score.map(|x| format!("{x:.2}")).unwrap_or_default(),
-                why_text(why[k]),
-            ],
+        push_row(
+            &mut tr,
+            || {
+                vec![
+                    t.s(a.id).into(),
+                    t.s(a.person).into(),
+                    ix.opt(a.name),
+                    t.s(ix.class_of(r).id).into(),
+                    ix.opt(a.device),
+                    fmt_ts(a.check_in),
+                    fmt_ts(a.check_out),
+                    a.face_score.map(|x| format!("{x:.2}")).unwrap_or_default(),
+                    why_text(why[k]),
+                ]
+            },
             p.evidence_rows,
         );
         let strength = (why[k].count_ones() as f64 / 2.0).min(1.0).max(sev);
@@ -232,18 +235,21 @@ pub(super) fn face_mismatch(ctx: &Ctx, ix: &Index, inst: u32, rows: &[u32]) -> O
         let m = minutes(a.check_in, a.check_out);
         mins += m;
         let score = a.face_score.unwrap_or(0.0);
-        tr.push_limited(
-            vec![
-                t.s(a.id).into(),
-                t.s(a.person).into(),
-                ix.opt(a.name),
-                t.s(ix.class_of(r).id).into(),
-                format!("{:?}", a.mode).to_lowercase(),
-                fmt_ts(a.check_in),
-                fmt_ts(a.check_out),
-                format!("{m:.0}"),
-                format!("{score:.2}"),
-            ],
+        push_row(
+            &mut tr,
+            || {
+                vec![
+                    t.s(a.id).into(),
+                    t.s(a.person).into(),
+                    ix.opt(a.name),
+                    t.s(ix.class_of(r).id).into(),
+                    format!("{:?}", a.mode).to_lowercase(),
+                    fmt_ts(a.check_in),
+                    fmt_ts(a.check_out),
+                    format!("{m:.0}"),
+                    format!("{score:.2}"),
+                ]
+            },
             p.evidence_rows,
         );
         let strength = (1.0 - score as f64 / p.face_min.max(1e-6) as f64).clamp(0.0, 1.0).max(0.3);

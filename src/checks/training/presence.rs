@@ -12,7 +12,7 @@ use crate::checks::{ColKind, Ctx, EvidenceTable, Finding, SubjectKind};
 use crate::dataset::intern::Sym;
 use crate::dataset::rows::{day_of, fmt_day, fmt_ts, Day, Mode, Ts};
 
-use super::{ids, minutes, pct, share_severity, Index, OverlapMap, Params};
+use super::{ids, minutes, pct, push_row, share_severity, Index, OverlapMap, Params};
 
 /// Overlapping record pairs `(earlier, later)` of one person, keyed by each
 /// institution involved. Province-wide: rows are sorted by (person,
@@ -106,23 +106,26 @@ pub(super) fn person_overlap(
         let (a, b) = (ix.a(ra), ix.a(rb));
         let ov = minutes(b.check_in, a.check_out.min(b.check_out));
         let (ca, cb) = (ix.class_of(ra), ix.class_of(rb));
-        table.push_limited(
-            vec![
-                t.s(a.person).to_string(),
-                t.s(a.id).to_string(),
-                t.inst_id(ca.inst).to_string(),
-                t.s(ca.id).to_string(),
-                format!("{:?}", a.mode).to_lowercase(),
-                fmt_ts(a.check_in),
-                fmt_ts(a.check_out),
-                t.s(b.id).to_string(),
-                t.inst_id(cb.inst).to_string(),
-                t.s(cb.id).to_string(),
-                format!("{:?}", b.mode).to_lowercase(),
-                fmt_ts(b.check_in),
-                fmt_ts(b.check_out),
-                format!("{ov:.0}"),
-            ],
+        push_row(
+            &mut table,
+            || {
+                vec![
+                    t.s(a.person).to_string(),
+                    t.s(a.id).to_string(),
+                    t.inst_id(ca.inst).to_string(),
+                    t.s(ca.id).to_string(),
+                    format!("{:?}", a.mode).to_lowercase(),
+                    fmt_ts(a.check_in),
+                    fmt_ts(a.check_out),
+                    t.s(b.id).to_string(),
+                    t.inst_id(cb.inst).to_string(),
+                    t.s(cb.id).to_string(),
+                    format!("{:?}", b.mode).to_lowercase(),
+                    fmt_ts(b.check_in),
+                    fmt_ts(b.check_out),
+                    format!("{ov:.0}"),
+                ]
+            },
             p.evidence_rows,
         );
         let shorter = minutes(a.check_in, a.check_out).min(minutes(b.check_in, b.check_out)).max(1.0);
@@ -271,23 +274,26 @@ pub(super) fn instructor_overlap(ctx: &Ctx, ix: &Index, inst: u32, rows: &[u32])
         let (a, b) = (&sessions[i], &sessions[j]);
         instructors.push(a.instructor);
         let (ca, cb) = (&ix.classes[a.class as usize], &ix.classes[b.class as usize]);
-        table.push_limited(
-            vec![
-                t.s(a.instructor).to_string(),
-                t.s(ca.id).to_string(),
-                ix.opt(a.room),
-                fmt_ts(a.start),
-                fmt_ts(a.end),
-                a.n.to_string(),
-                t.s(ix.a(a.first).id).to_string(),
-                t.s(cb.id).to_string(),
-                ix.opt(b.room),
-                fmt_ts(b.start),
-                fmt_ts(b.end),
-                b.n.to_string(),
-                t.s(ix.a(b.first).id).to_string(),
-                format!("{:.0}", minutes(b.start, a.end.min(b.end))),
-            ],
+        push_row(
+            &mut table,
+            || {
+                vec![
+                    t.s(a.instructor).to_string(),
+                    t.s(ca.id).to_string(),
+                    ix.opt(a.room),
+                    fmt_ts(a.start),
+                    fmt_ts(a.end),
+                    a.n.to_string(),
+                    t.s(ix.a(a.first).id).to_string(),
+                    t.s(cb.id).to_string(),
+                    ix.opt(b.room),
+                    fmt_ts(b.start),
+                    fmt_ts(b.end),
+                    b.n.to_string(),
+                    t.s(ix.a(b.first).id).to_string(),
+                    format!("{:.0}", minutes(b.start, a.end.min(b.end))),
+                ]
+            },
             p.evidence_rows,
         );
         f = f.flag(SubjectKind::Class, t.s(ca.id), sev).flag(SubjectKind::Class, t.s(cb.id), sev);
@@ -421,15 +427,18 @@ pub(super) fn room_over_capacity(ctx: &Ctx, ix: &Index, inst: u32, rows: &[u32])
     let mut f = Finding::new(t.inst_id(inst), ids::ROOM_OVER_CAPACITY, sev);
     for e in &eps {
         let classes: Vec<&str> = e.classes.iter().map(|&c| t.s(ix.classes[c as usize].id)).collect();
-        table.push_limited(
-            vec![
-                t.s(e.room).to_string(),
-                fmt_day(e.day),
-                cap[&e.room].to_string(),
-                e.persons.to_string(),
-                fmt_ts(e.at),
-                classes.join(" "),
-            ],
+        push_row(
+            &mut table,
+            || {
+                vec![
+                    t.s(e.room).to_string(),
+                    fmt_day(e.day),
+                    cap[&e.room].to_string(),
+                    e.persons.to_string(),
+                    fmt_ts(e.at),
+                    classes.join(" "),
+                ]
+            },
             p.evidence_rows,
         );
         for &c in &e.classes {

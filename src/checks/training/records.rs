@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use crate::checks::{ColKind, Ctx, EvidenceTable, Finding, SubjectKind};
 use crate::dataset::rows::{day_of, fmt_day, fmt_ts, CourseKind, Tables, Ts};
 
-use super::{ids, op_key, pct, share_severity, Index};
+use super::{ids, op_key, pct, push_row, share_severity, Index};
 
 /// The exam archive as the training checks need it.
 pub(super) struct ExamIndex {
@@ -95,18 +95,21 @@ pub(super) fn backfilled(ctx: &Ctx, ix: &Index, ex: &ExamIndex, inst: u32, rows:
     for &(r, exam) in &hits {
         let a = ix.a(r);
         let class = ix.class_of(r);
-        tr.push_limited(
-            vec![
-                t.s(a.id).into(),
-                t.s(a.person).into(),
-                ix.opt(a.name),
-                t.s(class.id).into(),
-                fmt_ts(a.check_in),
-                fmt_ts(a.check_out),
-                fmt_day(class.end_date),
-                exam.map(fmt_ts).unwrap_or_default(),
-                if exam.is_some() { "考试之后 after the exam" } else { "结业之后 after the class end" }.into(),
-            ],
+        push_row(
+            &mut tr,
+            || {
+                vec![
+                    t.s(a.id).into(),
+                    t.s(a.person).into(),
+                    ix.opt(a.name),
+                    t.s(class.id).into(),
+                    fmt_ts(a.check_in),
+                    fmt_ts(a.check_out),
+                    fmt_day(class.end_date),
+                    exam.map(fmt_ts).unwrap_or_default(),
+                    if exam.is_some() { "考试之后 after the exam" } else { "结业之后 after the class end" }.into(),
+                ]
+            },
             p.evidence_rows,
         );
         let strength = if exam.is_some() { 1.0 } else { 0.7 };
@@ -206,16 +209,19 @@ pub(super) fn no_attendance_record(ctx: &Ctx, ix: &Index, ex: &ExamIndex, inst: 
     for &ri in &missing {
         let r = &recs[ri as usize];
         let s = &sessions[r.session as usize];
-        tr.push_limited(
-            vec![
-                t.s(r.id).into(),
-                t.s(r.person).into(),
-                ix.opt(r.name),
-                t.s(s.id).into(),
-                t.s(s.operation.raw).into(),
-                fmt_ts(s.start),
-                format!("{:.0}", r.score),
-            ],
+        push_row(
+            &mut tr,
+            || {
+                vec![
+                    t.s(r.id).into(),
+                    t.s(r.person).into(),
+                    ix.opt(r.name),
+                    t.s(s.id).into(),
+                    t.s(s.operation.raw).into(),
+                    fmt_ts(s.start),
+                    format!("{:.0}", r.score),
+                ]
+            },
             p.evidence_rows,
         );
         f = f.flag(SubjectKind::ExamRecord, t.s(r.id), 0.8).flag(SubjectKind::Person, t.s(r.person), 0.8);

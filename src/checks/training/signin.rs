@@ -17,7 +17,7 @@ use crate::dataset::rows::{fmt_ts, Ts};
 use crate::stats::digits::{chisq_uniform, heaped_excess, ChiSquare};
 use crate::stats::fdr::bh_adjust;
 
-use super::{ids, pct, share_severity, Index, Params};
+use super::{ids, pct, push_row, share_severity, Index, Params};
 
 fn distinct(mut v: Vec<u32>) -> usize {
     v.sort_unstable();
@@ -165,8 +165,9 @@ pub(super) fn proxy_signin(ctx: &Ctx, ix: &Index, inst: u32, rows: &[u32]) -> Op
     let ids_of = |e: &Episode| e.rows.iter().take(20).map(|&r| t.s(ix.a(r).id)).collect::<Vec<_>>().join(" ");
     for e in &bursts {
         let ok = e.rows.iter().filter(|&&r| ix.a(r).face_score.is_some_and(|f| f >= p.face_verified)).count();
-        tb.push_limited(
-            vec![t.s(e.key).into(), fmt_ts(e.from), fmt_ts(e.to), e.persons.to_string(), ok.to_string(), ids_of(e)],
+        push_row(
+            &mut tb,
+            || vec![t.s(e.key).into(), fmt_ts(e.from), fmt_ts(e.to), e.persons.to_string(), ok.to_string(), ids_of(e)],
             lim,
         );
     }
@@ -183,7 +184,11 @@ pub(super) fn proxy_signin(ctx: &Ctx, ix: &Index, inst: u32, rows: &[u32]) -> Op
         ],
     );
     for e in &same {
-        ti.push_limited(vec![t.s(e.key).into(), fmt_ts(e.from), fmt_ts(e.to), e.persons.to_string(), ids_of(e)], lim);
+        push_row(
+            &mut ti,
+            || vec![t.s(e.key).into(), fmt_ts(e.from), fmt_ts(e.to), e.persons.to_string(), ids_of(e)],
+            lim,
+        );
     }
     let mut tr = EvidenceTable::new(
         "涉及的签到记录",
@@ -203,17 +208,20 @@ pub(super) fn proxy_signin(ctx: &Ctx, ix: &Index, inst: u32, rows: &[u32]) -> Op
     let mut f = Finding::new(t.inst_id(inst), ids::PROXY_SIGNIN, sev);
     for &r in &flagged {
         let a = ix.a(r);
-        tr.push_limited(
-            vec![
-                t.s(a.id).into(),
-                t.s(a.person).into(),
-                ix.opt(a.name),
-                t.s(ix.class_of(r).id).into(),
-                ix.opt(a.device),
-                fmt_ts(a.check_in),
-                fmt_ts(a.check_out),
-                a.face_score.map(|x| format!("{x:.2}")).unwrap_or_default(),
-            ],
+        push_row(
+            &mut tr,
+            || {
+                vec![
+                    t.s(a.id).into(),
+                    t.s(a.person).into(),
+                    ix.opt(a.name),
+                    t.s(ix.class_of(r).id).into(),
+                    ix.opt(a.device),
+                    fmt_ts(a.check_in),
+                    fmt_ts(a.check_out),
+                    a.face_score.map(|x| format!("{x:.2}")).unwrap_or_default(),
+                ]
+            },
             lim,
         );
         f = f.flag(SubjectKind::Attendance, t.s(a.id), sev).flag(SubjectKind::Person, t.s(a.person), sev);
@@ -314,7 +322,7 @@ pub(super) fn time_heaping(ctx: &Ctx, ix: &Index, stats: Vec<HeapStat>) -> Vec<F
             &[("second", ColKind::Number), ("count", ColKind::Number), ("expected_uniform", ColKind::Number)],
         );
         for (k, &c) in s.secs.iter().enumerate() {
-            td.push_limited(vec![k.to_string(), c.to_string(), format!("{:.1}", n as f64 / 60.0)], 60);
+            push_row(&mut td, || vec![k.to_string(), c.to_string(), format!("{:.1}", n as f64 / 60.0)], 60);
         }
         let mut tr = EvidenceTable::new(
             "签到签退均为整分的记录",
@@ -331,14 +339,17 @@ pub(super) fn time_heaping(ctx: &Ctx, ix: &Index, stats: Vec<HeapStat>) -> Vec<F
         let mut f = Finding::new(t.inst_id(s.inst), ids::TIME_HEAPING, sev);
         for &r in &s.round_rows {
             let a = ix.a(r);
-            tr.push_limited(
-                vec![
-                    t.s(a.id).into(),
-                    t.s(a.person).into(),
-                    t.s(ix.class_of(r).id).into(),
-                    fmt_ts(a.check_in),
-                    fmt_ts(a.check_out),
-                ],
+            push_row(
+                &mut tr,
+                || {
+                    vec![
+                        t.s(a.id).into(),
+                        t.s(a.person).into(),
+                        t.s(ix.class_of(r).id).into(),
+                        fmt_ts(a.check_in),
+                        fmt_ts(a.check_out),
+                    ]
+                },
                 p.evidence_rows,
             );
             f = f.flag(SubjectKind::Attendance, t.s(a.id), sev * 0.5);
