@@ -13,7 +13,8 @@ use crate::checks::{Chart, ColKind, Ctx, EvidenceTable, Finding, SubjectKind};
 use crate::dataset::intern::Sym;
 use crate::dataset::rows::{day_of, fmt_day, fmt_ts, CourseKind, Mode};
 
-use super::{ids, minutes, pct, person_label, push_row, share_severity, Index};
+use super::records::ExamIndex;
+use super::{ids, minutes, op_key, pct, person_label, push_row, share_severity, Index};
 
 const R_TOTAL: u8 = 1;
 const R_PRACTICAL: u8 = 2;
@@ -71,7 +72,7 @@ fn credited(ctx: &Ctx, mode: Mode, mins: f64) -> f64 {
     }
 }
 
-pub(super) fn hours_short(ctx: &Ctx, ix: &Index, inst: u32) -> Option<Finding> {
+pub(super) fn hours_short(ctx: &Ctx, ix: &Index, ex: &ExamIndex, inst: u32) -> Option<Finding> {
     if !ix.has_attendance {
         return None;
     }
@@ -79,6 +80,11 @@ pub(super) fn hours_short(ctx: &Ctx, ix: &Index, inst: u32) -> Option<Finding> {
     let rules = &ctx.ops.hours;
     let tol = p.hours_tolerance;
     let mut trainees = 0usize;
+    // Initial-course trainees who never sat the exam (dropouts, not yet
+    // examined) are not counted when the exam archive is given: hours
+    // matter for whoever is presented for the exam.
+    let filter = p.hours_only_examined && ex.has;
+    let mut not_examined = 0usize;
     let mut shorts: Vec<Short> = Vec::new();
     let mut class_counts: Vec<(u32, usize, usize)> = Vec::new();
     for &c in &ix.classes_of[inst as usize] {
@@ -101,6 +107,11 @@ pub(super) fn hours_short(ctx: &Ctx, ix: &Index, inst: u32) -> Option<Finding> {
                     Mode::Practical => prac += m,
                 }
                 j += 1;
+            }
+            if filter && class.course_kind == CourseKind::Initial && !ex.examined(person.0, op_key(&class.operation)) {
+                not_examined += 1;
+                i = j;
+                continue;
             }
             let cls_h = cls / rules.offline_minutes_per_hour;
             let prac_h = prac / rules.offline_minutes_per_hour;
@@ -280,21 +291,23 @@ pub(super) fn hours_short(ctx: &Ctx, ix: &Index, inst: u32) -> Option<Finding> {
         )
         .method(
             format!(
-                "按 AQ 8011-2023 折算每名学员在每个班级的学时：面授和实操每 {} 分钟计 1 学时，网络学习每 {} 分钟计 1 学时；实操学时只计线下实操记录；线下面授理论不少于大纲理论学时的 {}。与作业类别模型（operations.toml）中初训或复训要求学时比较，容差 {} 学时。学员比例达到 {} 且不少于 {} 人时报告；严重度 = 不足比例 ÷ {}。",
+                "按 AQ 8011-2023 折算每名学员在每个班级的学时：面授和实操每 {} 分钟计 1 学时，网络学习每 {} 分钟计 1 学时；实操学时只计线下实操记录；线下面授理论不少于大纲理论学时的 {}。与作业类别模型（operations.toml）中初训或复训要求学时比较，容差 {} 学时。{}学员比例达到 {} 且不少于 {} 人时报告；严重度 = 不足比例 ÷ {}。",
                 rules.offline_minutes_per_hour,
                 rules.online_minutes_per_hour,
                 pct(rules.offline_theory_min_share),
                 p.hours_tolerance,
+                if filter { format!("初训班级只计已参加该作业类别考试的学员（{not_examined} 名未参考学员未计入）。") } else { String::new() },
                 pct(p.hours_min_share),
                 p.hours_min_trainees,
                 pct(p.hours_full_share)
             ),
             format!(
-                "Credited hours per trainee per class under AQ 8011-2023: classroom and practical minutes ÷ {}, online minutes ÷ {}; practical hours count only offline practical records; offline classroom theory must be at least {} of the syllabus theory hours. Compared with the initial or refresher hours the operations model (operations.toml) requires, with a tolerance of {} hours. Reported when at least {} of trainees and at least {} trainees are short; severity = share short ÷ {}.",
+                "Credited hours per trainee per class under AQ 8011-2023: classroom and practical minutes ÷ {}, online minutes ÷ {}; practical hours count only offline practical records; offline classroom theory must be at least {} of the syllabus theory hours. Compared with the initial or refresher hours the operations model (operations.toml) requires, with a tolerance of {} hours.{} Reported when at least {} of trainees and at least {} trainees are short; severity = share short ÷ {}.",
                 rules.offline_minutes_per_hour,
                 rules.online_minutes_per_hour,
                 pct(rules.offline_theory_min_share),
                 p.hours_tolerance,
+                if filter { format!(" Initial classes count only trainees who sat an exam for the operation ({not_examined} not examined were left out).") } else { String::new() },
                 pct(p.hours_min_share),
                 p.hours_min_trainees,
                 pct(p.hours_full_share)
@@ -536,6 +549,23 @@ mod tests {
         assert!(f.flags.iter().any(|x| x.subject_id == pid(15)));
         assert!(matches!(&f.charts[0], Chart::HeatStrip { values, .. } if values.len() == 10));
         assert!(f.summary_en.contains("10 of 20"), "{}", f.summary_en);
+    }
+
+    #[test]
+    fn dropouts_who_never_sat_the_exam_are_not_counted() {
+        let mut fx = Fx::new();
+        // 10 of 20 short, but only the 10 full-hours trainees sat the exam.
+        lv_class(&mut fx, 20, 10, 19);
+        for k in 0..10 {
+            fx.exam(1, &pid(k), "低压电工", ts("2024-08-05 09:00:00"), Some(0));
+        }
+        assert!(fx.run_check(ids::HOURS_SHORT).is_empty());
+        // One more examined trainee short of hours does not reach the share.
+        fx.exam(1, &pid(15), "低压电工", ts("2024-08-05 09:00:00"), Some(0));
+        assert!(fx.run_check(ids::HOURS_SHORT).is_empty());
+        // Switched off by configuration: every trainee counts.
+        fx.params.training.hours_only_examined = false;
+        assert_eq!(fx.run_check(ids::HOURS_SHORT).len(), 1);
     }
 
     #[test]

@@ -46,6 +46,7 @@ pub struct Params {
     pub evidence_rows: usize,
     // hours_short
     pub hours_tolerance: f64,
+    pub hours_only_examined: bool,
     pub hours_min_share: f64,
     pub hours_min_trainees: usize,
     pub hours_full_share: f64,
@@ -66,7 +67,7 @@ pub struct Params {
     pub room_min_excess_persons: u32,
     pub room_full_excess: f64,
     // proxy_signin
-    pub burst_window_secs: i64,
+    pub burst_gap_secs: i64,
     pub burst_min_persons: usize,
     pub same_second_min_persons: usize,
     pub face_verified: f32,
@@ -251,7 +252,7 @@ pub fn run(ctx: &Ctx) -> Vec<Finding> {
         .into_par_iter()
         .map(|inst| {
             let mut out = Vec::new();
-            out.extend(hours::hours_short(ctx, &ix, inst));
+            out.extend(hours::hours_short(ctx, &ix, &exams, inst));
             out.extend(hours::compressed_schedule(ctx, &ix, inst));
             out.extend(hours::not_in_model(ctx, &ix, inst));
             if !ix.has_attendance || ix.classes_of[inst as usize].is_empty() {

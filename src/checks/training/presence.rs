@@ -1,5 +1,6 @@
 //! Impossible presence: `training.person_overlap` (one person in two
-//! overlapping records, in any class or institution),
+//! overlapping records of different classes, in this or another
+//! institution),
 //! `training.instructor_overlap` (an instructor teaching overlapping
 //! sessions in different rooms) and `training.room_over_capacity` (more
 //! concurrent classroom trainees in a room than it holds).
@@ -36,7 +37,11 @@ pub(super) fn person_overlaps(ix: &Index, p: &Params) -> OverlapMap {
             let r = rows[m];
             let (a, act) = (&att[r as usize], &att[active as usize]);
             let ov = a.check_out.min(act.check_out) - a.check_in;
-            if ov >= min {
+            // Records of one class overlapping (an online session during the
+            // same course's lecture) double-count hours but do not put the
+            // person in two places; the issue asks for different classes,
+            // rooms or institutions.
+            if ov >= min && a.class != act.class {
                 let (ia, ib) = (ix.inst_of(active), ix.inst_of(r));
                 map.entry(ia).or_default().push((active, r));
                 if ib != ia {
@@ -152,13 +157,13 @@ pub(super) fn person_overlap(
             )
             .method(
                 format!(
-                    "全省范围内按身份证号汇总每人的全部学时记录，按签到时间排序，与此前签退最晚的记录比较；重叠不少于 {} 分钟计为一对（任何班级、模式或机构）。至少 {} 人时报告；严重度 = 涉及学员比例 ÷ {}。",
+                    "全省范围内按身份证号汇总每人的全部学时记录，按签到时间排序，与此前签退最晚的记录比较；两条记录属于不同班级（含其他机构）且重叠不少于 {} 分钟计为一对。至少 {} 人时报告；严重度 = 涉及学员比例 ÷ {}。",
                     p.overlap_min_minutes,
                     p.overlap_min_persons,
                     pct(p.overlap_full_share)
                 ),
                 format!(
-                    "Every record of each person across the province, sorted by check-in and compared with the earlier record that ends latest; an overlap of at least {} minutes is a pair (any class, mode or institution). Reported from {} persons; severity = share of trainees involved ÷ {}.",
+                    "Every record of each person across the province, sorted by check-in and compared with the earlier record that ends latest; records of different classes (in any institution) overlapping by at least {} minutes are a pair. Reported from {} persons; severity = share of trainees involved ÷ {}.",
                     p.overlap_min_minutes,
                     p.overlap_min_persons,
                     pct(p.overlap_full_share)
@@ -500,6 +505,17 @@ mod tests {
             fx.att(a, &pid(k), Mode::Classroom, ts("2024-07-01 08:00:00"), ts("2024-07-01 12:00:00"));
             // a straggler checks out 3 minutes after the next session began: below the 5-minute floor
             fx.att(a, &pid(k), Mode::Classroom, ts("2024-07-01 11:57:00"), ts("2024-07-01 15:00:00"));
+        }
+        assert!(fx.run_check(ids::PERSON_OVERLAP).is_empty());
+    }
+
+    #[test]
+    fn online_during_own_class_is_not_two_places() {
+        let mut fx = Fx::new();
+        let a = fx.class("C1", 0, "低压电工", CourseKind::Initial, "2024-07-01", "2024-07-30", None, None);
+        for k in 0..10 {
+            fx.att(a, &pid(k), Mode::Classroom, ts("2024-07-06 08:30:00"), ts("2024-07-06 12:00:00"));
+            fx.att(a, &pid(k), Mode::Online, ts("2024-07-06 10:00:00"), ts("2024-07-06 11:00:00"));
         }
         assert!(fx.run_check(ids::PERSON_OVERLAP).is_empty());
     }

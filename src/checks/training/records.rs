@@ -22,6 +22,11 @@ pub(super) struct ExamIndex {
 }
 
 impl ExamIndex {
+    /// Whether `person` sat any exam for the operation `op_key`.
+    pub fn examined(&self, person: u32, op_key: u32) -> bool {
+        self.first_exam.contains_key(&(person, op_key))
+    }
+
     pub fn build(t: &Tables) -> ExamIndex {
         let mut first_exam: HashMap<(u32, u32), Ts> = HashMap::new();
         let mut by_training_inst = vec![Vec::new(); t.institutions.len()];

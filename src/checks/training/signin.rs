@@ -6,9 +6,10 @@
 //!
 //! A face terminal at the classroom door legitimately records trainees a
 //! few seconds apart, each with a good face score, spread over minutes. So
-//! a *burst* needs more persons in a few seconds than a terminal can verify
-//! (`burst_min_persons` within `burst_window_secs`) and at least one of
-//! them without a verified face; several persons in the very same second on
+//! a *burst* is a chain of check-ins each at most `burst_gap_secs` after
+//! the previous one (quicker than a terminal verifies a face) holding
+//! `burst_min_persons` different persons, at least one of them without a
+//! verified face; several persons in the very same second on
 //! one device count whatever the scores say.
 
 use crate::checks::{Chart, ColKind, Ctx, EvidenceTable, Finding, SubjectKind};
@@ -33,65 +34,55 @@ struct Episode {
     persons: usize,
 }
 
-/// Marks bursts on each device; returns the episodes (merged windows).
+/// Bursts on each device: chains of consecutive check-ins at most
+/// `burst_gap_secs` apart holding `burst_min_persons` different persons, at
+/// least one not face-verified; or `same_second_min_persons` different
+/// persons in one second whatever their scores.
 fn device_bursts(ix: &Index, rows: &[u32], p: &Params) -> Vec<Episode> {
     let mut r: Vec<u32> = rows.iter().copied().filter(|&r| ix.a(r).device.is_some()).collect();
     r.sort_unstable_by_key(|&i| (ix.a(i).device.map_or(0, |d| d.0), ix.a(i).check_in, i));
+    let persons = |w: &[u32]| distinct(w.iter().map(|&x| ix.a(x).person.0).collect());
     let mut eps: Vec<Episode> = Vec::new();
+    let mut push = |w: &[u32]| {
+        let (a, b) = (ix.a(w[0]), ix.a(w[w.len() - 1]));
+        eps.push(Episode {
+            key: a.device.unwrap_or_default(),
+            from: a.check_in,
+            to: b.check_in,
+            rows: w.to_vec(),
+            persons: persons(w),
+        });
+    };
     let mut g = 0;
     while g < r.len() {
-        let dev = ix.a(r[g]).device;
-        let mut h = g;
-        while h < r.len() && ix.a(r[h]).device == dev {
+        let a0 = ix.a(r[g]);
+        let mut h = g + 1;
+        while h < r.len() {
+            let a = ix.a(r[h]);
+            if a.device != a0.device || a.check_in - ix.a(r[h - 1]).check_in > p.burst_gap_secs {
+                break;
+            }
             h += 1;
         }
-        let grp = &r[g..h];
-        let mut marked_to = 0usize; // exclusive end of the current episode in grp
-        let mut i = 0;
-        for j in 0..grp.len() {
-            let tj = ix.a(grp[j]).check_in;
-            while tj - ix.a(grp[i]).check_in > p.burst_window_secs {
-                i += 1;
-            }
-            // Same-second run ending at j.
-            let mut s = j;
-            while s > 0 && ix.a(grp[s - 1]).check_in == tj {
-                s -= 1;
-            }
-            let mut hit: Option<usize> = None;
-            if j + 1 - s >= p.same_second_min_persons
-                && distinct(grp[s..=j].iter().map(|&x| ix.a(x).person.0).collect()) >= p.same_second_min_persons
-            {
-                hit = Some(s);
-            }
-            if j + 1 - i >= p.burst_min_persons {
-                let w = &grp[i..=j];
-                let verified = w.iter().all(|&x| ix.a(x).face_score.is_some_and(|f| f >= p.face_verified));
-                if !verified && distinct(w.iter().map(|&x| ix.a(x).person.0).collect()) >= p.burst_min_persons {
-                    hit = Some(hit.map_or(i, |s| s.min(i)));
+        let chain = &r[g..h];
+        let verified = chain.iter().all(|&x| ix.a(x).face_score.is_some_and(|f| f >= p.face_verified));
+        if chain.len() >= p.burst_min_persons && !verified && persons(chain) >= p.burst_min_persons {
+            push(chain);
+        } else if chain.len() >= p.same_second_min_persons {
+            let mut s = 0;
+            while s < chain.len() {
+                let t0 = ix.a(chain[s]).check_in;
+                let mut e = s + 1;
+                while e < chain.len() && ix.a(chain[e]).check_in == t0 {
+                    e += 1;
                 }
-            }
-            if let Some(from) = hit {
-                match eps.last_mut() {
-                    Some(e) if from < marked_to && e.key == dev.unwrap_or_default() => {
-                        e.rows.extend_from_slice(&grp[marked_to..=j]);
-                        e.to = tj;
-                    }
-                    _ => eps.push(Episode {
-                        key: dev.unwrap_or_default(),
-                        from: ix.a(grp[from]).check_in,
-                        to: tj,
-                        rows: grp[from..=j].to_vec(),
-                        persons: 0,
-                    }),
+                if e - s >= p.same_second_min_persons && persons(&chain[s..e]) >= p.same_second_min_persons {
+                    push(&chain[s..e]);
                 }
-                marked_to = j + 1;
+                s = e;
             }
         }
         g = h;
-    }
-    for e in &mut eps {
-        e.persons = distinct(e.rows.iter().map(|&x| ix.a(x).person.0).collect());
     }
     eps
 }
@@ -241,13 +232,13 @@ pub(super) fn proxy_signin(ctx: &Ctx, ix: &Index, inst: u32, rows: &[u32]) -> Op
             )
             .method(
                 format!(
-                    "按设备排序签到时间：{} 秒内不少于 {} 名不同学员且其中有人未通过人脸核验（比对分 < {}），或同一秒内不少于 {} 名不同学员，计为一次集中签到（门口人脸终端逐人核验、间隔数秒且分散在数分钟内的不计）。同一班级不少于 {} 名学员签到和签退时间精确到秒完全相同计为一组。涉及记录不少于 {} 条且占比不低于 {} 时报告；严重度 = 占比 ÷ {}。",
-                    p.burst_window_secs, p.burst_min_persons, p.face_verified, p.same_second_min_persons,
+                    "按设备排序签到时间：相邻签到间隔均不超过 {} 秒的连续签到中有不少于 {} 名不同学员且其中有人未通过人脸核验（比对分 < {}），或同一秒内不少于 {} 名不同学员，计为一次集中签到（门口人脸终端逐人核验、间隔数秒的不计）。同一班级不少于 {} 名学员签到和签退时间精确到秒完全相同计为一组。涉及记录不少于 {} 条且占比不低于 {} 时报告；严重度 = 占比 ÷ {}。",
+                    p.burst_gap_secs, p.burst_min_persons, p.face_verified, p.same_second_min_persons,
                     p.identical_min_persons, p.proxy_min_rows, pct(p.proxy_min_share), pct(p.proxy_full_share)
                 ),
                 format!(
-                    "Check-ins sorted per device: at least {} different persons within {} s with at least one not face-verified (score < {}), or at least {} different persons in the same second, make a burst (a door face terminal verifying each person a few seconds apart over minutes does not). At least {} trainees of one class with check-in and check-out identical to the second make a group. Reported from {} records and a share of {}; severity = share ÷ {}.",
-                    p.burst_min_persons, p.burst_window_secs, p.face_verified, p.same_second_min_persons,
+                    "Check-ins sorted per device: a chain of check-ins each at most {} s after the previous holding at least {} different persons, at least one not face-verified (score < {}), or at least {} different persons in the same second, make a burst (a door face terminal verifying each person a few seconds apart does not). At least {} trainees of one class with check-in and check-out identical to the second make a group. Reported from {} records and a share of {}; severity = share ÷ {}.",
+                    p.burst_gap_secs, p.burst_min_persons, p.face_verified, p.same_second_min_persons,
                     p.identical_min_persons, p.proxy_min_rows, pct(p.proxy_min_share), pct(p.proxy_full_share)
                 ),
             )
@@ -437,6 +428,22 @@ mod tests {
             let a = fx.att(c, &pid(k), Mode::Classroom, t_in, t_in + 4 * 3600 + 7 * k as i64);
             a.device = Some(dev);
             a.face_score = Some(0.9 + (k % 9) as f32 / 100.0);
+        }
+        assert!(fx.run_check(ids::PROXY_SIGNIN).is_empty());
+    }
+
+    #[test]
+    fn fast_door_terminal_with_verified_faces_is_fine() {
+        let mut fx = Fx::new();
+        let c = class(&mut fx, 0, "C1");
+        let dev = fx.sym("DOOR");
+        // A quick terminal: 1–2 s apart, every face verified, no two in one second.
+        let mut t_in = ts("2024-07-01 07:55:00");
+        for k in 0..40 {
+            t_in += 1 + (k % 2) as i64;
+            let a = fx.att(c, &pid(k), Mode::Classroom, t_in, t_in + 4 * 3600 + 11 * k as i64);
+            a.device = Some(dev);
+            a.face_score = Some(0.91);
         }
         assert!(fx.run_check(ids::PROXY_SIGNIN).is_empty());
     }
