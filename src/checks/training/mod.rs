@@ -69,6 +69,7 @@ pub struct Params {
     // proxy_signin
     pub burst_gap_secs: i64,
     pub burst_min_persons: usize,
+    pub unverified_min_persons: usize,
     pub same_second_min_persons: usize,
     pub face_verified: f32,
     pub identical_min_persons: usize,

@@ -9,8 +9,9 @@
 //! a *burst* is a chain of check-ins each at most `burst_gap_secs` after
 //! the previous one (quicker than a terminal verifies a face) holding
 //! `burst_min_persons` different persons, at least one of them without a
-//! verified face; several persons in the very same second on
-//! one device count whatever the scores say.
+//! verified face (or, on a device that records face scores, a shorter
+//! chain none of whom was verified); several persons in the very same
+//! second on one device count whatever the scores say.
 
 use crate::checks::{Chart, ColKind, Ctx, EvidenceTable, Finding, SubjectKind};
 use crate::dataset::intern::Sym;
@@ -36,12 +37,21 @@ struct Episode {
 
 /// Bursts on each device: chains of consecutive check-ins at most
 /// `burst_gap_secs` apart holding `burst_min_persons` different persons, at
-/// least one not face-verified; or `same_second_min_persons` different
-/// persons in one second whatever their scores.
+/// least one not face-verified; or, on a device that records face scores,
+/// `unverified_min_persons` different persons none of them verified; or
+/// `same_second_min_persons` different persons in one second whatever
+/// their scores.
 fn device_bursts(ix: &Index, rows: &[u32], p: &Params) -> Vec<Episode> {
     let mut r: Vec<u32> = rows.iter().copied().filter(|&r| ix.a(r).device.is_some()).collect();
     r.sort_unstable_by_key(|&i| (ix.a(i).device.map_or(0, |d| d.0), ix.a(i).check_in, i));
     let persons = |w: &[u32]| distinct(w.iter().map(|&x| ix.a(x).person.0).collect());
+    // Devices that record face scores: there a missing or failed score is
+    // itself evidence; on devices with no face data only the long-chain and
+    // same-second rules apply.
+    let mut face_devices: Vec<u32> =
+        r.iter().filter(|&&x| ix.a(x).face_score.is_some()).map(|&x| ix.a(x).device.map_or(0, |d| d.0)).collect();
+    face_devices.sort_unstable();
+    face_devices.dedup();
     let mut eps: Vec<Episode> = Vec::new();
     let mut push = |w: &[u32]| {
         let (a, b) = (ix.a(w[0]), ix.a(w[w.len() - 1]));
@@ -65,8 +75,16 @@ fn device_bursts(ix: &Index, rows: &[u32], p: &Params) -> Vec<Episode> {
             h += 1;
         }
         let chain = &r[g..h];
-        let verified = chain.iter().all(|&x| ix.a(x).face_score.is_some_and(|f| f >= p.face_verified));
-        if chain.len() >= p.burst_min_persons && !verified && persons(chain) >= p.burst_min_persons {
+        let ok = |x: &u32| ix.a(*x).face_score.is_some_and(|f| f >= p.face_verified);
+        let all_ok = chain.iter().all(ok);
+        let none_ok = !chain.iter().any(ok);
+        if chain.len() >= p.burst_min_persons && !all_ok && persons(chain) >= p.burst_min_persons {
+            push(chain);
+        } else if none_ok
+            && face_devices.binary_search(&a0.device.map_or(0, |d| d.0)).is_ok()
+            && chain.len() >= p.unverified_min_persons
+            && persons(chain) >= p.unverified_min_persons
+        {
             push(chain);
         } else if chain.len() >= p.same_second_min_persons {
             let mut s = 0;
@@ -232,13 +250,13 @@ pub(super) fn proxy_signin(ctx: &Ctx, ix: &Index, inst: u32, rows: &[u32]) -> Op
             )
             .method(
                 format!(
-                    "按设备排序签到时间：相邻签到间隔均不超过 {} 秒的连续签到中有不少于 {} 名不同学员且其中有人未通过人脸核验（比对分 < {}），或同一秒内不少于 {} 名不同学员，计为一次集中签到（门口人脸终端逐人核验、间隔数秒的不计）。同一班级不少于 {} 名学员签到和签退时间精确到秒完全相同计为一组。涉及记录不少于 {} 条且占比不低于 {} 时报告；严重度 = 占比 ÷ {}。",
-                    p.burst_gap_secs, p.burst_min_persons, p.face_verified, p.same_second_min_persons,
+                    "按设备排序签到时间：相邻签到间隔均不超过 {} 秒的连续签到中有不少于 {} 名不同学员且其中有人未通过人脸核验（比对分 < {}，或在记录人脸的设备上不少于 {} 人且无一人通过核验），或同一秒内不少于 {} 名不同学员，计为一次集中签到（门口人脸终端逐人核验、间隔数秒的不计）。同一班级不少于 {} 名学员签到和签退时间精确到秒完全相同计为一组。涉及记录不少于 {} 条且占比不低于 {} 时报告；严重度 = 占比 ÷ {}。",
+                    p.burst_gap_secs, p.burst_min_persons, p.face_verified, p.unverified_min_persons, p.same_second_min_persons,
                     p.identical_min_persons, p.proxy_min_rows, pct(p.proxy_min_share), pct(p.proxy_full_share)
                 ),
                 format!(
-                    "Check-ins sorted per device: a chain of check-ins each at most {} s after the previous holding at least {} different persons, at least one not face-verified (score < {}), or at least {} different persons in the same second, make a burst (a door face terminal verifying each person a few seconds apart does not). At least {} trainees of one class with check-in and check-out identical to the second make a group. Reported from {} records and a share of {}; severity = share ÷ {}.",
-                    p.burst_gap_secs, p.burst_min_persons, p.face_verified, p.same_second_min_persons,
+                    "Check-ins sorted per device: a chain of check-ins each at most {} s after the previous holding at least {} different persons, at least one not face-verified (score < {}; on a device that records faces, {} with none verified), or at least {} different persons in the same second, make a burst (a door face terminal verifying each person a few seconds apart does not). At least {} trainees of one class with check-in and check-out identical to the second make a group. Reported from {} records and a share of {}; severity = share ÷ {}.",
+                    p.burst_gap_secs, p.burst_min_persons, p.face_verified, p.unverified_min_persons, p.same_second_min_persons,
                     p.identical_min_persons, p.proxy_min_rows, pct(p.proxy_min_share), pct(p.proxy_full_share)
                 ),
             )
@@ -446,6 +464,33 @@ mod tests {
             a.face_score = Some(0.91);
         }
         assert!(fx.run_check(ids::PROXY_SIGNIN).is_empty());
+    }
+
+    #[test]
+    fn unverified_pairs_on_an_organiser_phone_are_found() {
+        let mut fx = Fx::new();
+        let c = class(&mut fx, 0, "C1");
+        let (gate, phone) = (fx.sym("GATE"), fx.sym("PHONE"));
+        for d in 0..10i64 {
+            let t0 = ts("2024-07-01 07:50:00") + d * 86_400;
+            // 16 trainees through a gate, verified; 2 signed in by one phone 1 s apart, unverified.
+            for k in 0..16 {
+                let t_in = t0 + 45 * k as i64;
+                let a = fx.att(c, &pid(k), Mode::Classroom, t_in, t_in + 4 * 3600 + 7 * k as i64);
+                a.device = Some(gate);
+                a.face_score = Some(0.93);
+            }
+            for k in 16..18 {
+                let t_in = t0 + 600 + k as i64 - 16;
+                let a = fx.att(c, &pid(k), Mode::Classroom, t_in, t_in + 4 * 3600);
+                a.device = Some(phone);
+                a.face_score = if k == 16 { None } else { Some(0.52) };
+            }
+        }
+        let f = fx.run_check(ids::PROXY_SIGNIN);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].evidence[0].total_rows, 10);
+        assert!((f[0].statistic.unwrap() - 20.0 / 180.0).abs() < 1e-12);
     }
 
     #[test]
