@@ -368,6 +368,15 @@ pub(super) fn compressed_schedule(ctx: &Ctx, ix: &Index, inst: u32) -> Option<Fi
             CourseKind::Initial => o.initial_hours,
             CourseKind::Refresher => o.refresher_hours,
         };
+        // Online study may happen any day or evening, so only the hours
+        // that must be offline need the class calendar: practical plus the
+        // offline share of theory (initial with a known split), the offline
+        // share of the total otherwise.
+        let share = ctx.ops.hours.offline_theory_min_share;
+        let required = match (class.course_kind, o.theory_hours, o.practical_hours) {
+            (CourseKind::Initial, Some(th), Some(ph)) => ph + share * th,
+            _ => share * required,
+        };
         let span = class.end_date - class.start_date + 1;
         let most = span.max(0) as f64 * p.daily_max_hours;
         considered += 1;
@@ -392,7 +401,7 @@ pub(super) fn compressed_schedule(ctx: &Ctx, ix: &Index, inst: u32) -> Option<Fi
             ("end_date", ColKind::Time),
             ("days", ColKind::Number),
             ("max_deliverable_hours", ColKind::Number),
-            ("required_hours", ColKind::Number),
+            ("required_offline_hours", ColKind::Number),
             ("trainees", ColKind::Number),
         ],
     );
@@ -432,25 +441,29 @@ pub(super) fn compressed_schedule(ctx: &Ctx, ix: &Index, inst: u32) -> Option<Fi
         f.stat(share, None)
             .summary(
                 format!(
-                    "{n}/{considered} 个班级（{}）的开班到结业天数按每日最多 {} 学时无法完成要求学时；最严重的班级要求学时为可排学时的 {worst_pct} 倍",
+                    "{n}/{considered} 个班级（{}）的开班到结业天数按每日最多 {} 学时无法完成必须线下完成的学时；最严重的班级需要可排学时的 {worst_pct} 倍",
                     pct(share),
                     p.daily_max_hours
                 ),
                 format!(
-                    "{n} of {considered} classes ({}) are too short to deliver their required hours at no more than {} hours a day; the worst needs {worst_pct}× the hours its calendar allows",
+                    "{n} of {considered} classes ({}) are too short to deliver the hours that must be offline at no more than {} hours a day; the worst needs {worst_pct}× the hours its calendar allows",
                     pct(share),
                     p.daily_max_hours
                 ),
             )
             .method(
                 format!(
-                    "每个班级的日历天数（含首尾）× 每日学时上限 {} 学时，与该作业类别初训/复训要求学时比较；严重度 = 受影响班级比例 ÷ {}。",
+                    "每个班级的日历天数（含首尾）× 每日学时上限 {} 学时，与必须线下完成的学时比较：初训为实操学时 + 理论学时的 {}，其他为要求学时的 {}（网络学习可在晚间或课后进行，不占班级日历）。严重度 = 受影响班级比例 ÷ {}。",
                     p.daily_max_hours,
+                    pct(ctx.ops.hours.offline_theory_min_share),
+                    pct(ctx.ops.hours.offline_theory_min_share),
                     pct(p.compressed_full_share)
                 ),
                 format!(
-                    "Each class's calendar days (start and end inclusive) × the daily maximum of {} hours, compared with the operation's initial or refresher hours; severity = share of classes affected ÷ {}.",
+                    "Each class's calendar days (start and end inclusive) × the daily maximum of {} hours, compared with the hours that must be delivered offline: practical plus {} of theory for an initial course, {} of the required hours otherwise (online study can happen in evenings or after, outside the class calendar). Severity = share of classes affected ÷ {}.",
                     p.daily_max_hours,
+                    pct(ctx.ops.hours.offline_theory_min_share),
+                    pct(ctx.ops.hours.offline_theory_min_share),
                     pct(p.compressed_full_share)
                 ),
             )
@@ -602,10 +615,11 @@ mod tests {
     #[test]
     fn compressed_class_is_found() {
         let mut fx = Fx::new();
-        // 148 h in 10 days (≤ 80 h at 8 h/day).
-        fx.class("C1", 0, "低压电工", CourseKind::Initial, "2024-07-01", "2024-07-10", None, None);
+        // 低压电工 needs 60 practical + 30 % of 88 theory = 86.4 h offline: not in 7 days at 10 h a day.
+        fx.class("C1", 0, "低压电工", CourseKind::Initial, "2024-07-01", "2024-07-07", None, None);
         fx.class("C2", 0, "低压电工", CourseKind::Initial, "2024-08-01", "2024-08-31", None, None);
-        fx.class("C3", 1, "低压电工", CourseKind::Initial, "2024-08-01", "2024-08-19", None, None);
+        // 9 days with most theory online is tight but possible.
+        fx.class("C3", 1, "低压电工", CourseKind::Initial, "2024-08-01", "2024-08-09", None, None);
         let f = fx.run_check(ids::COMPRESSED);
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].institution_id, "I1");
