@@ -171,7 +171,12 @@ pub(super) fn hours_short(ctx: &Ctx, ix: &Index, ex: &ExamIndex, inst: u32) -> O
         return None;
     }
     let share = shorts.len() as f64 / trainees as f64;
-    if shorts.len() < p.hours_min_trainees || share < p.hours_min_share {
+    // A class whose typical trainee is short did not schedule the hours
+    // (individual absences leave the median trainee whole).
+    let structural = class_counts.iter().any(|&(_, n, k)| {
+        n >= p.hours_class_min_trainees && k >= p.hours_min_trainees && k as f64 >= p.hours_class_short_share * n as f64
+    });
+    if shorts.len() < p.hours_min_trainees || (share < p.hours_min_share && !structural) {
         return None;
     }
     let sev = share_severity(share, p.hours_full_share);
@@ -291,7 +296,7 @@ pub(super) fn hours_short(ctx: &Ctx, ix: &Index, ex: &ExamIndex, inst: u32) -> O
         )
         .method(
             format!(
-                "按 AQ 8011-2023 折算每名学员在每个班级的学时：面授和实操每 {} 分钟计 1 学时，网络学习每 {} 分钟计 1 学时；实操学时只计线下实操记录；线下面授理论不少于大纲理论学时的 {}。与作业类别模型（operations.toml）中初训或复训要求学时比较，容差 {} 学时。{}学员比例达到 {} 且不少于 {} 人时报告；严重度 = 不足比例 ÷ {}。",
+                "按 AQ 8011-2023 折算每名学员在每个班级的学时：面授和实操每 {} 分钟计 1 学时，网络学习每 {} 分钟计 1 学时；实操学时只计线下实操记录；线下面授理论不少于大纲理论学时的 {}。与作业类别模型（operations.toml）中初训或复训要求学时比较，容差 {} 学时。{}学员比例达到 {} 且不少于 {} 人时报告（或某班级不少于一半学员不足）；严重度 = 不足比例 ÷ {}。",
                 rules.offline_minutes_per_hour,
                 rules.online_minutes_per_hour,
                 pct(rules.offline_theory_min_share),
@@ -302,7 +307,7 @@ pub(super) fn hours_short(ctx: &Ctx, ix: &Index, ex: &ExamIndex, inst: u32) -> O
                 pct(p.hours_full_share)
             ),
             format!(
-                "Credited hours per trainee per class under AQ 8011-2023: classroom and practical minutes ÷ {}, online minutes ÷ {}; practical hours count only offline practical records; offline classroom theory must be at least {} of the syllabus theory hours. Compared with the initial or refresher hours the operations model (operations.toml) requires, with a tolerance of {} hours.{} Reported when at least {} of trainees and at least {} trainees are short; severity = share short ÷ {}.",
+                "Credited hours per trainee per class under AQ 8011-2023: classroom and practical minutes ÷ {}, online minutes ÷ {}; practical hours count only offline practical records; offline classroom theory must be at least {} of the syllabus theory hours. Compared with the initial or refresher hours the operations model (operations.toml) requires, with a tolerance of {} hours.{} Reported when at least {} of trainees and at least {} trainees are short (or at least half of one class is); severity = share short ÷ {}.",
                 rules.offline_minutes_per_hour,
                 rules.online_minutes_per_hour,
                 pct(rules.offline_theory_min_share),
@@ -610,6 +615,31 @@ mod tests {
         }
         assert!(fx.run_check(ids::HOURS_SHORT).is_empty());
         assert!(fx.run_check(ids::COMPRESSED).is_empty());
+    }
+
+    #[test]
+    fn one_short_refresher_class_is_found_but_single_absences_are_not() {
+        let mut fx = Fx::new();
+        let full = fx.class("R1", 0, "低压电工", CourseKind::Refresher, "2024-07-01", "2024-07-01", None, None);
+        let short = fx.class("R2", 0, "低压电工", CourseKind::Refresher, "2024-07-02", "2024-07-02", None, None);
+        for k in 0..40 {
+            fx.att(full, &pid(k), Mode::Classroom, ts("2024-07-01 08:30:00"), ts("2024-07-01 12:00:00"));
+            // two trainees miss the afternoon: honest absences
+            if k >= 2 {
+                fx.att(full, &pid(k), Mode::Classroom, ts("2024-07-01 13:30:00"), ts("2024-07-01 17:30:00"));
+            }
+        }
+        assert!(fx.run_check(ids::HOURS_SHORT).is_empty());
+        // A class scheduled 2 × 2 h 40 min (7.1 学时) for everyone.
+        for k in 100..105 {
+            fx.att(short, &pid(k), Mode::Classroom, ts("2024-07-02 09:00:00"), ts("2024-07-02 11:40:00"));
+            fx.att(short, &pid(k), Mode::Classroom, ts("2024-07-02 14:00:00"), ts("2024-07-02 16:40:00"));
+        }
+        let f = fx.run_check(ids::HOURS_SHORT);
+        assert_eq!(f.len(), 1);
+        // 7 of 45 is below the 20 % share: found through the class rule.
+        assert_eq!(f[0].statistic, Some(7.0 / 45.0));
+        assert!(f[0].flags.iter().any(|x| x.subject_id == "R2" && x.strength == 1.0));
     }
 
     #[test]

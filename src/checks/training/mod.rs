@@ -49,6 +49,8 @@ pub struct Params {
     pub hours_only_examined: bool,
     pub hours_min_share: f64,
     pub hours_min_trainees: usize,
+    pub hours_class_short_share: f64,
+    pub hours_class_min_trainees: usize,
     pub hours_full_share: f64,
     pub heatstrip_rows: usize,
     // compressed_schedule
