@@ -15,6 +15,7 @@ use crate::dataset::rows::{day_of, fmt_day, fmt_ts, CourseKind, Mode};
 
 use super::records::ExamIndex;
 use super::{ids, minutes, op_key, pct, person_label, push_row, share_severity, Index};
+use crate::stats::binom::upper_tail;
 
 const R_TOTAL: u8 = 1;
 const R_PRACTICAL: u8 = 2;
@@ -176,7 +177,11 @@ pub(super) fn hours_short(ctx: &Ctx, ix: &Index, ex: &ExamIndex, inst: u32) -> O
     let structural = class_counts.iter().any(|&(_, n, k)| {
         n >= p.hours_class_min_trainees && k >= p.hours_min_trainees && k as f64 >= p.hours_class_short_share * n as f64
     });
-    if shorts.len() < p.hours_min_trainees || (share < p.hours_min_share && !structural) {
+    // Against the rate of individual shortfalls (absences, late arrivals)
+    // an honest institution has: a small centre with 2 of 9 short is not
+    // evidence by itself.
+    let p_value = upper_tail(shorts.len() as u64, trainees as u64, p.hours_baseline_short_rate);
+    if shorts.len() < p.hours_min_trainees || (share < p.hours_min_share && !structural) || p_value >= p.hours_alpha {
         return None;
     }
     let sev = share_severity(share, p.hours_full_share);
@@ -281,7 +286,7 @@ pub(super) fn hours_short(ctx: &Ctx, ix: &Index, ex: &ExamIndex, inst: u32) -> O
         f = f.chart(heat_strip(ctx, ix, c, &shorts));
     }
     let n = shorts.len();
-    Some(f.stat(share, None)
+    Some(f.stat(share, Some(p_value))
         .summary(
             format!(
                 "{n}/{trainees} 名学员（{}）认定学时低于大纲要求，涉及 {n_classes_short} 个班级；学员平均仅达要求的 {}，最大缺口 {max_deficit:.1} 学时",
@@ -296,7 +301,7 @@ pub(super) fn hours_short(ctx: &Ctx, ix: &Index, ex: &ExamIndex, inst: u32) -> O
         )
         .method(
             format!(
-                "按 AQ 8011-2023 折算每名学员在每个班级的学时：面授和实操每 {} 分钟计 1 学时，网络学习每 {} 分钟计 1 学时；实操学时只计线下实操记录；线下面授理论不少于大纲理论学时的 {}。与作业类别模型（operations.toml）中初训或复训要求学时比较，容差 {} 学时。{}学员比例达到 {} 且不少于 {} 人时报告（或某班级不少于一半学员不足）；严重度 = 不足比例 ÷ {}。",
+                "按 AQ 8011-2023 折算每名学员在每个班级的学时：面授和实操每 {} 分钟计 1 学时，网络学习每 {} 分钟计 1 学时；实操学时只计线下实操记录；线下面授理论不少于大纲理论学时的 {}。与作业类别模型（operations.toml）中初训或复训要求学时比较，容差 {} 学时。{}学员比例达到 {} 且不少于 {} 人（或某班级不少于一半学员不足），且按正常个人缺课率 {} 的二项分布检验 p < {} 时报告；严重度 = 不足比例 ÷ {}。",
                 rules.offline_minutes_per_hour,
                 rules.online_minutes_per_hour,
                 pct(rules.offline_theory_min_share),
@@ -304,10 +309,12 @@ pub(super) fn hours_short(ctx: &Ctx, ix: &Index, ex: &ExamIndex, inst: u32) -> O
                 if filter { format!("初训班级只计已参加该作业类别考试的学员（{not_examined} 名未参考学员未计入）。") } else { String::new() },
                 pct(p.hours_min_share),
                 p.hours_min_trainees,
+                pct(p.hours_baseline_short_rate),
+                p.hours_alpha,
                 pct(p.hours_full_share)
             ),
             format!(
-                "Credited hours per trainee per class under AQ 8011-2023: classroom and practical minutes ÷ {}, online minutes ÷ {}; practical hours count only offline practical records; offline classroom theory must be at least {} of the syllabus theory hours. Compared with the initial or refresher hours the operations model (operations.toml) requires, with a tolerance of {} hours.{} Reported when at least {} of trainees and at least {} trainees are short (or at least half of one class is); severity = share short ÷ {}.",
+                "Credited hours per trainee per class under AQ 8011-2023: classroom and practical minutes ÷ {}, online minutes ÷ {}; practical hours count only offline practical records; offline classroom theory must be at least {} of the syllabus theory hours. Compared with the initial or refresher hours the operations model (operations.toml) requires, with a tolerance of {} hours.{} Reported when at least {} of trainees and at least {} trainees are short (or at least half of one class is) and a binomial test against an honest individual shortfall rate of {} gives p < {}; severity = share short ÷ {}.",
                 rules.offline_minutes_per_hour,
                 rules.online_minutes_per_hour,
                 pct(rules.offline_theory_min_share),
@@ -315,6 +322,8 @@ pub(super) fn hours_short(ctx: &Ctx, ix: &Index, ex: &ExamIndex, inst: u32) -> O
                 if filter { format!(" Initial classes count only trainees who sat an exam for the operation ({not_examined} not examined were left out).") } else { String::new() },
                 pct(p.hours_min_share),
                 p.hours_min_trainees,
+                pct(p.hours_baseline_short_rate),
+                p.hours_alpha,
                 pct(p.hours_full_share)
             ),
         )

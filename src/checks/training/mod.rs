@@ -51,6 +51,8 @@ pub struct Params {
     pub hours_min_trainees: usize,
     pub hours_class_short_share: f64,
     pub hours_class_min_trainees: usize,
+    pub hours_baseline_short_rate: f64,
+    pub hours_alpha: f64,
     pub hours_full_share: f64,
     pub heatstrip_rows: usize,
     // compressed_schedule
