@@ -192,7 +192,8 @@ pub(super) fn hours_short(ctx: &Ctx, ix: &Index, ex: &ExamIndex, inst: u32) -> O
     shorts.sort_by(|a, b| {
         (b.deficit / b.required.max(1e-9))
             .total_cmp(&(a.deficit / a.required.max(1e-9)))
-            .then((a.class, a.person.0).cmp(&(b.class, b.person.0)))
+            .then(a.class.cmp(&b.class))
+            .then(ix.s(a.person).cmp(ix.s(b.person)))
     });
 
     let t = ix.t;

@@ -102,7 +102,8 @@ pub(super) fn online_farming(ctx: &Ctx, ix: &Index, inst: u32, rows: &[u32]) -> 
             why[k] |= WHY_NIGHT;
         }
     }
-    let hit: Vec<usize> = (0..on.len()).filter(|&k| why[k] != 0).collect();
+    let mut hit: Vec<usize> = (0..on.len()).filter(|&k| why[k] != 0).collect();
+    hit.sort_unstable_by_key(|&k| on[k]);
     let share = hit.len() as f64 / on.len() as f64;
     if hit.len() < p.online_min_rows || share < p.online_min_share {
         return None;

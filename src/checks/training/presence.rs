@@ -251,6 +251,13 @@ pub(super) fn instructor_overlap(ctx: &Ctx, ix: &Index, inst: u32, rows: &[u32])
     if pairs.is_empty() {
         return None;
     }
+    pairs.sort_by(|&(i, j), &(k, l)| {
+        (sessions[i].start, ix.s(sessions[i].instructor), sessions[j].start).cmp(&(
+            sessions[k].start,
+            ix.s(sessions[k].instructor),
+            sessions[l].start,
+        ))
+    });
     let sev = share_severity(pairs.len() as f64, p.instructor_full_pairs);
     let mut table = EvidenceTable::new(
         "同一教师在不同教室的重叠授课",
@@ -388,6 +395,7 @@ pub(super) fn room_over_capacity(ctx: &Ctx, ix: &Index, inst: u32, rows: &[u32])
     struct Episode {
         room: Sym,
         day: Day,
+        cap: u32,
         persons: usize,
         at: Ts,
         classes: Vec<u32>,
@@ -408,13 +416,14 @@ pub(super) fn room_over_capacity(ctx: &Ctx, ix: &Index, inst: u32, rows: &[u32])
             let mut classes: Vec<u32> = present.iter().map(|&r| ix.a(r).class).collect();
             classes.sort_unstable();
             classes.dedup();
-            eps.push(Episode { room, day, persons, at, classes });
+            eps.push(Episode { room, day, cap: c, persons, at, classes });
         }
     }
     if eps.is_empty() {
         return None;
     }
-    let ratio = eps.iter().map(|e| e.persons as f64 / cap[&e.room].max(1) as f64).fold(0.0, f64::max);
+    eps.sort_by(|a, b| (a.day, ix.s(a.room)).cmp(&(b.day, ix.s(b.room))));
+    let ratio = eps.iter().map(|e| e.persons as f64 / e.cap.max(1) as f64).fold(0.0, f64::max);
     let sev = share_severity(ratio - 1.0, p.room_full_excess);
     let mut table = EvidenceTable::new(
         "同时在教室人数超过容量",
@@ -438,7 +447,7 @@ pub(super) fn room_over_capacity(ctx: &Ctx, ix: &Index, inst: u32, rows: &[u32])
                 vec![
                     t.s(e.room).to_string(),
                     fmt_day(e.day),
-                    cap[&e.room].to_string(),
+                    e.cap.to_string(),
                     e.persons.to_string(),
                     fmt_ts(e.at),
                     classes.join(" "),

@@ -78,13 +78,12 @@ fn device_bursts(ix: &Index, rows: &[u32], p: &Params) -> Vec<Episode> {
         let ok = |x: &u32| ix.a(*x).face_score.is_some_and(|f| f >= p.face_verified);
         let all_ok = chain.iter().all(ok);
         let none_ok = !chain.iter().any(ok);
-        if chain.len() >= p.burst_min_persons && !all_ok && persons(chain) >= p.burst_min_persons {
-            push(chain);
-        } else if none_ok
+        let long_chain = chain.len() >= p.burst_min_persons && !all_ok && persons(chain) >= p.burst_min_persons;
+        let unverified = none_ok
             && face_devices.binary_search(&a0.device.map_or(0, |d| d.0)).is_ok()
             && chain.len() >= p.unverified_min_persons
-            && persons(chain) >= p.unverified_min_persons
-        {
+            && persons(chain) >= p.unverified_min_persons;
+        if long_chain || unverified {
             push(chain);
         } else if chain.len() >= p.same_second_min_persons {
             let mut s = 0;
@@ -102,6 +101,8 @@ fn device_bursts(ix: &Index, rows: &[u32], p: &Params) -> Vec<Episode> {
         }
         g = h;
     }
+    // Report order must not depend on symbol numbering.
+    eps.sort_by(|a, b| (a.from, ix.s(a.key)).cmp(&(b.from, ix.s(b.key))));
     eps
 }
 
