@@ -4,9 +4,9 @@
 //!
 //! | id | tables | what it tests |
 //! |---|---|---|
-//! | `training.hours_short` | classes, attendance | credited 学时 per trainee per class vs the operation's required hours (AQ 8011: offline ÷ 45 min, online ÷ 30 min, practical offline only, offline theory ≥ 30 % of syllabus theory) |
+//! | `training.hours_short` | classes, attendance (exam_* to skip dropouts) | credited 学时 per trainee per class vs the operation's required hours (AQ 8011: offline ÷ 45 min, online ÷ 30 min, practical offline only, offline theory ≥ 30 % of syllabus theory); binomial test against an honest shortfall rate |
 //! | `training.not_in_model` | classes | classes whose operation the model does not know (hours not checked; informational) |
-//! | `training.compressed_schedule` | classes | calendar span × daily maximum < required hours |
+//! | `training.compressed_schedule` | classes | calendar span × daily maximum < the hours that must be offline |
 //! | `training.person_overlap` | attendance | one person in two overlapping records |
 //! | `training.instructor_overlap` | classes, attendance | one instructor teaching overlapping sessions in different rooms |
 //! | `training.room_over_capacity` | classes, attendance | more concurrent classroom trainees in a room than its capacity |
