@@ -4,4 +4,5 @@
 //! reference values from R / SciPy quoted in each test.
 
 pub mod binom;
+pub mod digits;
 pub mod fdr;
