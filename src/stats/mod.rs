@@ -5,3 +5,7 @@
 
 pub mod binom;
 pub mod fdr;
+pub mod funnel;
+pub mod heaping;
+pub mod robust;
+pub mod scan;
