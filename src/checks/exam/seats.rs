@@ -303,3 +303,60 @@ fn face_mismatch(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{of, ts, Fx};
+    use crate::dataset::rows::Part;
+
+    /// Two centres; each session has 10 seated candidates, all face scores high.
+    fn province() -> Fx {
+        let mut fx = Fx::new();
+        for c in 0..2 {
+            let inst = fx.inst(&format!("C{c}"), Some(40));
+            let s = fx.session(inst, "低压电工", Part::Theory, ts(0, 9, 0), 120);
+            fx.session_mut(s).seats = Some(10);
+            for k in 0..10 {
+                let seat = fx.seat(&format!("{k:02}"));
+                let r = fx.record(s, &format!("P{c}-{k}"), 85.0);
+                r.seat = Some(seat);
+                r.face_score = Some(0.93);
+                r.submit_at = Some(ts(0, 9, 50));
+            }
+            // The first candidate finishes theory at 09:50, then sits the practical.
+            let p = fx.session(inst, "低压电工", Part::Practical, ts(0, 10, 0), 60);
+            fx.record(p, &format!("P{c}-0"), 85.0);
+        }
+        fx
+    }
+
+    #[test]
+    fn honest_rooms_have_no_findings() {
+        let f = province().run(crate::checks::exam::run);
+        for id in ["exam.seat_conflict", "exam.person_overlap", "exam.face_mismatch"] {
+            assert!(of(&f, id).is_empty(), "{id}: {:#?}", of(&f, id));
+        }
+    }
+
+    #[test]
+    fn shared_seat_overlap_and_face_failures_are_found() {
+        let mut fx = province();
+        // Seat 03 of C1 reused by someone else; C1's session over its 10 seats.
+        let seat = fx.seat("03");
+        fx.record(2, "INTRUDER", 90.0).seat = Some(seat);
+        // P0-5 also "sits" at C1 at the same time (proxy).
+        fx.record(2, "P0-5", 88.0);
+        let recs = fx.t.exam_records.as_mut().unwrap();
+        recs[3].face_score = Some(0.2);
+        recs[4].face_score = Some(0.41);
+        let f = fx.run(crate::checks::exam::run);
+        let sc = of(&f, "exam.seat_conflict");
+        assert_eq!(sc.len(), 1);
+        assert_eq!((sc[0].institution_id.as_str(), sc[0].statistic), ("C1", Some(2.0)));
+        let po = of(&f, "exam.person_overlap");
+        assert_eq!(po.iter().map(|x| x.institution_id.as_str()).collect::<Vec<_>>(), ["C0", "C1"]);
+        assert!(po[0].flags.iter().any(|x| x.kind == crate::checks::SubjectKind::Pair));
+        let fm = of(&f, "exam.face_mismatch");
+        assert_eq!((fm.len(), fm[0].institution_id.as_str(), fm[0].evidence[0].total_rows), (1, "C0", 2));
+    }
+}

@@ -34,6 +34,15 @@ pub(super) fn run(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
     out
 }
 
+/// The timing checks alone as a family-shaped entry point (for tests).
+#[cfg(test)]
+fn run_family(ctx: &Ctx) -> Vec<Finding> {
+    match Exams::new(ctx.t) {
+        Some(ex) => run(ctx, &ex, &ctx.params.exam),
+        None => Vec::new(),
+    }
+}
+
 fn record_cols() -> Vec<(&'static str, ColKind)> {
     vec![
         ("record_id", ColKind::Text),
@@ -509,4 +518,93 @@ fn submit_cluster(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
         out.push(f);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{of, ts, Fx};
+    use crate::dataset::rows::Part;
+
+    /// `centres` centres × 4 theory sessions of 30 honest candidates: submit
+    /// 45–118 minutes after the start, bunched toward the end, scores 60–99.
+    fn province(centres: usize) -> Fx {
+        let mut fx = Fx::new();
+        for c in 0..centres {
+            let inst = fx.inst(&format!("C{c}"), None);
+            for d in 0..4 {
+                let start = ts((c * 4 + d) as i32, 9, 0);
+                let s = fx.session(inst, "低压电工", Part::Theory, start, 120);
+                for k in 0..30i64 {
+                    // Quadratic spacing: denser toward the end, like real sessions.
+                    let u = (k as f64 + 0.5 + ((c * 7 + d * 3) % 5) as f64 * 0.1) / 30.0;
+                    let minute = 45.0 + 73.0 * u.sqrt();
+                    let score = 60.0 + ((k * 13 + c as i64) % 40) as f32;
+                    fx.record(s, &format!("P{c}-{d}-{k}"), score).submit_at = Some(start + (minute * 60.0) as i64);
+                }
+            }
+        }
+        fx
+    }
+
+    #[test]
+    fn honest_province_has_no_timing_findings() {
+        let f = province(8).run(super::run_family);
+        for id in ["exam.early_submit", "exam.fast_high_score", "exam.submit_cluster", "exam.outside_window"] {
+            assert!(of(&f, id).is_empty(), "{id}: {:#?}", of(&f, id));
+        }
+    }
+
+    #[test]
+    fn relayed_session_is_found() {
+        let mut fx = province(8);
+        // Session 0 of C3: 18 of its 30 candidates submit within 80 s at minute 50.
+        let s = 3 * 4;
+        let start = fx.t.exam_sessions.as_ref().unwrap()[s].start;
+        let recs: Vec<usize> =
+            fx.t.exam_records
+                .as_ref()
+                .unwrap()
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.session as usize == s)
+                .map(|x| x.0)
+                .collect();
+        for (j, &i) in recs.iter().take(18).enumerate() {
+            fx.t.exam_records.as_mut().unwrap()[i].submit_at = Some(start + 3000 + j as i64 * 4);
+        }
+        let f = fx.run(super::run_family);
+        let c = of(&f, "exam.submit_cluster");
+        assert_eq!(c.len(), 1, "{c:#?}");
+        assert_eq!(c[0].institution_id, "C3");
+        assert!(c[0].flags.iter().any(|x| x.kind == crate::checks::SubjectKind::Session));
+        assert!(
+            matches!(&c[0].charts[0], crate::checks::Chart::Timeline { highlight, .. } if highlight.iter().filter(|h| **h).count() >= 18)
+        );
+    }
+
+    #[test]
+    fn early_fast_and_outside_are_found() {
+        let mut fx = province(8);
+        let start = fx.t.exam_sessions.as_ref().unwrap()[5 * 4].start;
+        let recs = fx.t.exam_records.as_mut().unwrap();
+        let mut n = 0;
+        for r in recs.iter_mut().filter(|r| r.session == 5 * 4) {
+            n += 1;
+            if n <= 6 {
+                // Proxies: 12–17 minutes and a near-perfect score.
+                r.submit_at = Some(start + (11 + n) * 60);
+                r.score = 98.0;
+            } else if n <= 10 {
+                r.login_at = Some(start + 50 * 60);
+            }
+        }
+        let f = fx.run(super::run_family);
+        let e = of(&f, "exam.early_submit");
+        assert_eq!((e.len(), e[0].institution_id.as_str(), e[0].evidence[0].total_rows), (1, "C5", 6));
+        let fh = of(&f, "exam.fast_high_score");
+        assert_eq!(fh.len(), 1, "{fh:#?}");
+        assert_eq!(fh[0].institution_id, "C5");
+        let o = of(&f, "exam.outside_window");
+        assert_eq!((o.len(), o[0].evidence[0].total_rows), (1, 4));
+    }
 }
