@@ -94,15 +94,6 @@ impl Fx {
         let ctx = Ctx { t: &self.t, ops: &self.ops, card: &card, params: &params, footage: &footage };
         f(&ctx)
     }
-
-    pub fn run_with(&self, p: super::Params, f: fn(&Ctx) -> Vec<Finding>) -> Vec<Finding> {
-        let card = Scorecard::from_toml(BUILTIN_SCORECARD).expect("scorecard");
-        let mut params = Params::from_scorecard(&card).expect("params");
-        params.exam = p;
-        let footage = Footage::default();
-        let ctx = Ctx { t: &self.t, ops: &self.ops, card: &card, params: &params, footage: &footage };
-        f(&ctx)
-    }
 }
 
 /// Findings of one check id.

@@ -24,11 +24,13 @@ pub(super) fn run(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
     out
 }
 
+/// One institution's shared-seat rows, over-capacity rows, flags and breach count.
+type SeatHits = (Vec<Vec<String>>, Vec<Vec<String>>, Vec<(SubjectKind, String)>, usize);
+
 fn seat_conflict(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
     let t = ctx.t;
     // inst → (shared-seat rows, over-capacity rows)
-    let mut hits: BTreeMap<u32, (Vec<Vec<String>>, Vec<Vec<String>>, Vec<(SubjectKind, String)>, usize)> =
-        BTreeMap::new();
+    let mut hits: BTreeMap<u32, SeatHits> = BTreeMap::new();
     for (si, s) in ex.sessions.iter().enumerate() {
         let mut seated: Vec<&ExamRecord> =
             ex.of_session(si).iter().map(|&i| &ex.records[i as usize]).filter(|r| r.seat.is_some()).collect();

@@ -209,6 +209,11 @@ fn duration(s: &ExamSession, r: &ExamRecord) -> Option<i64> {
     (d > 0).then_some(d)
 }
 
+/// A fast high-scoring record: index, robust z vs peers, robust z vs session.
+type Hit = (u32, f64, f64);
+/// A flagged session: index, submissions tested, scan result, q, severity.
+type Cluster = (usize, usize, ScanResult, f64, f64);
+
 fn fast_high_score(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
     // Log-durations per cell (province) and per session.
     let mut cell_d: BTreeMap<Cell, Vec<f64>> = BTreeMap::new();
@@ -247,7 +252,7 @@ fn fast_high_score(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
                 .collect()
         })
         .collect();
-    let mut counts: BTreeMap<(u32, Cell), (u64, Vec<(u32, f64, f64)>)> = BTreeMap::new();
+    let mut counts: BTreeMap<(u32, Cell), (u64, Vec<Hit>)> = BTreeMap::new();
     let mut cell_tot: BTreeMap<Cell, (u64, u64)> = BTreeMap::new();
     for (si, v) in per_session.iter().enumerate() {
         let s = &ex.sessions[si];
@@ -392,7 +397,7 @@ fn submit_cluster(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
         })
         .collect();
     let q = bh_adjust(&tested.iter().map(|x| x.2.p_value).collect::<Vec<_>>());
-    let mut hits: BTreeMap<u32, Vec<(usize, usize, ScanResult, f64, f64)>> = BTreeMap::new();
+    let mut hits: BTreeMap<u32, Vec<Cluster>> = BTreeMap::new();
     for ((si, n, res), &q) in tested.iter().zip(&q) {
         let share = res.count as f64 / *n as f64;
         if q < p.fdr_q && res.count >= p.cluster_min_count && share >= p.cluster_min_share {
