@@ -21,8 +21,8 @@ use rayon::prelude::*;
 use super::{count_severity, fmt_opt_ts, fmt_p, stat_severity, Cell, Exams, Params, ROWS};
 use crate::checks::{Chart, ColKind, Ctx, EvidenceTable, Finding, SubjectKind};
 use crate::dataset::rows::{fmt_ts, ExamRecord, ExamSession};
-use crate::stats::binom;
 use crate::stats::fdr::bh_adjust;
+use crate::stats::funnel::{quasi_binomial_upper, Dispersion, Unit};
 use crate::stats::robust::RobustScale;
 use crate::stats::scan::{scan_test, ScanParams, ScanResult};
 
@@ -290,7 +290,20 @@ fn fast_high_score(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
         e.hits.extend(hits);
     }
     let list: Vec<(u32, Inst)> = insts.into_iter().collect();
-    let pv: Vec<f64> = list.iter().map(|(_, x)| binom::upper_tail(x.k, x.n, (x.e / x.n as f64).min(1.0))).collect();
+    // Fast sittings cluster within sessions, so institutions' counts vary
+    // more than binomially: deflate by the overdispersion between them.
+    let units: Vec<Unit> = list
+        .iter()
+        .map(|(_, x)| Unit { y: x.k as f64 / x.e, s: (x.e * (1.0 - x.e / x.n as f64)).max(1e-12).sqrt() / x.e })
+        .collect();
+    let disp = Dispersion::estimate(&units, 1.0, p.overdispersion, p.winsor_low, p.winsor_high, p.min_units_dispersion);
+    let pv: Vec<f64> = list
+        .iter()
+        .zip(&units)
+        .map(|((_, x), u)| {
+            quasi_binomial_upper(x.k as f64, x.n as f64, (x.e / x.n as f64).min(1.0), disp.inflation(u.s))
+        })
+        .collect();
     let q = bh_adjust(&pv);
     let mut out = Vec::new();
     for (((inst, x), &pv), &q) in list.iter().zip(&pv).zip(&q) {
@@ -320,7 +333,7 @@ fn fast_high_score(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
             .method(
                 format!(
                     "用时 = 交卷 − max(开考, 登录)；对数用时的稳健 z（中位数/MAD）相对本场次或全省同作业类别同科目 ≤ −{} 且得分 ≥ {} 计为“快而高分”；\
-                     以其他机构同一类别科目的比例做间接标准化，精确二项上尾 p = {}，对 {} 个机构做 BH 校正。",
+                     以其他机构同一类别科目的比例做间接标准化，按机构间过度离散折算的精确二项上尾 p = {}，对 {} 个机构做 BH 校正。",
                     p.fast_z,
                     p.fast_min_score,
                     fmt_p(pv),
@@ -330,7 +343,7 @@ fn fast_high_score(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
                     "Duration = submit − max(start, login); a sitting is fast when the robust z (median/MAD) of its log-duration \
                      within its session or among all sittings of the same operation and part is ≤ −{}, and high when the score is \
                      ≥ {}; the count is compared with other institutions' rate in the same cells (indirect standardisation), exact \
-                     binomial upper tail p = {}, Benjamini–Hochberg over {} institutions.",
+                     binomial upper tail on counts deflated for overdispersion between institutions, p = {}, Benjamini–Hochberg over {} institutions.",
                     p.fast_z,
                     p.fast_min_score,
                     fmt_p(pv),
@@ -589,7 +602,7 @@ mod tests {
 
     #[test]
     fn early_fast_and_outside_are_found() {
-        let mut fx = province(8);
+        let mut fx = province(20);
         let start = fx.t.exam_sessions.as_ref().unwrap()[5 * 4].start;
         let recs = fx.t.exam_records.as_mut().unwrap();
         let mut n = 0;
