@@ -6,3 +6,7 @@
 pub mod binom;
 pub mod digits;
 pub mod fdr;
+pub mod funnel;
+pub mod heaping;
+pub mod robust;
+pub mod scan;
