@@ -5,3 +5,4 @@
 
 pub mod binom;
 pub mod fdr;
+pub mod poibin;
