@@ -6,3 +6,4 @@
 pub mod binom;
 pub mod fdr;
 pub mod poibin;
+pub mod similarity;
