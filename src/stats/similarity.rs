@@ -18,6 +18,8 @@ pub struct ItemDist {
     pub counts: Vec<u32>,
     /// Number of non-empty answers.
     pub n: u32,
+    /// Number of wrong answers (codes ≥ 2).
+    pub wrong: u32,
     /// Σ over wrong codes (c ≥ 2) of counts[c]².
     pub sum_sq_wrong: f64,
 }
@@ -25,20 +27,22 @@ pub struct ItemDist {
 impl ItemDist {
     pub fn from_counts(counts: Vec<u32>) -> ItemDist {
         let n = counts.iter().skip(1).sum();
+        let wrong = counts.iter().skip(2).sum();
         let sum_sq_wrong = counts.iter().skip(2).map(|&c| (c as f64) * (c as f64)).sum();
-        ItemDist { counts, n, sum_sq_wrong }
+        ItemDist { counts, n, wrong, sum_sq_wrong }
     }
 
     fn count(&self, code: u8) -> f64 {
         self.counts.get(code as usize).copied().unwrap_or(0) as f64
     }
 
-    /// Probability that two independent candidates both give the same wrong
-    /// answer, estimated with the answers `a` and `b` (both non-empty) left
-    /// out of the counts: Σ_wrong o p_o².
-    pub fn p_same_wrong_without(&self, a: u8, b: u8) -> f64 {
-        let n = self.n as f64 - 2.0;
-        if n <= 0.0 {
+    /// Probability that two independent *wrong* answers to this item are the
+    /// same wrong answer, Σ_o π_o² over the distractors' shares π_o among
+    /// wrong answers, estimated with the answers `a` and `b` (both
+    /// non-empty) left out of the counts.
+    pub fn same_wrong_share_without(&self, a: u8, b: u8) -> f64 {
+        let w = self.wrong as f64 - f64::from(u8::from(a >= 2)) - f64::from(u8::from(b >= 2));
+        if w <= 0.0 {
             return 0.0;
         }
         let mut s = self.sum_sq_wrong;
@@ -53,7 +57,7 @@ impl ItemDist {
                 }
             }
         }
-        (s.max(0.0) / (n * n)).min(1.0)
+        (s.max(0.0) / (w * w)).min(1.0)
     }
 }
 
@@ -75,11 +79,16 @@ pub struct PairStat {
 
 /// Counts what `a` and `b` (codes per item position, aligned with `items`)
 /// share and the null mean and variance; `ps` receives the per-item
-/// probabilities for the exact tail.
-pub fn pair_stat(a: &[u8], b: &[u8], items: &[&ItemDist], ps: &mut Vec<f64>) -> PairStat {
+/// probabilities for the exact tail. `wa`, `wb` are each candidate's
+/// probability of answering the item wrongly (conditioning on ability, as
+/// GBT/ω do through an IRT model: two weak candidates share more wrong
+/// answers than two average ones). The null per item is
+/// P(same wrong) = w_a · w_b · Σ_o π_o².
+pub fn pair_stat(a: &[u8], b: &[u8], wa: &[f32], wb: &[f32], items: &[&ItemDist], ps: &mut Vec<f64>) -> PairStat {
     ps.clear();
     let mut st = PairStat::default();
-    for ((&x, &y), d) in a.iter().zip(b).zip(items) {
+    for i in 0..a.len().min(b.len()).min(items.len()).min(wa.len()).min(wb.len()) {
+        let (x, y) = (a[i], b[i]);
         if x == 0 || y == 0 {
             if x != y {
                 st.differing += 1;
@@ -95,7 +104,7 @@ pub fn pair_stat(a: &[u8], b: &[u8], items: &[&ItemDist], ps: &mut Vec<f64>) -> 
         } else {
             st.differing += 1;
         }
-        let p = d.p_same_wrong_without(x, y);
+        let p = (wa[i] as f64 * wb[i] as f64 * items[i].same_wrong_share_without(x, y)).min(1.0);
         st.expected += p;
         st.variance += p * (1.0 - p);
         ps.push(p);
@@ -123,35 +132,37 @@ mod tests {
     fn leave_pair_out_probability() {
         // Item: 10 answers; key (code 1) ×6, distractor 2 ×3, distractor 3 ×1.
         let d = ItemDist::from_counts(vec![0, 6, 3, 1]);
-        assert_eq!(d.n, 10);
+        assert_eq!((d.n, d.wrong), (10, 4));
         assert_eq!(d.sum_sq_wrong, 10.0);
-        // Both chose distractor 2: counts become 6,1,1 over 8 → (1+1)/64.
-        assert!((d.p_same_wrong_without(2, 2) - 2.0 / 64.0).abs() < 1e-15);
-        // Both right: 4,3,1 over 8 → (9+1)/64.
-        assert!((d.p_same_wrong_without(1, 1) - 10.0 / 64.0).abs() < 1e-15);
-        // One right, one on 3: 5,3,0 over 8 → 9/64.
-        assert!((d.p_same_wrong_without(1, 3) - 9.0 / 64.0).abs() < 1e-15);
+        // Both chose distractor 2: wrong counts become 1,1 over 2 → 2/4.
+        assert!((d.same_wrong_share_without(2, 2) - 0.5).abs() < 1e-15);
+        // Both right: wrong counts 3,1 over 4 → 10/16.
+        assert!((d.same_wrong_share_without(1, 1) - 10.0 / 16.0).abs() < 1e-15);
+        // One right, one on 3: 3,0 over 3 → 1.
+        assert!((d.same_wrong_share_without(1, 3) - 1.0).abs() < 1e-15);
     }
 
     #[test]
     fn hand_made_pair() {
-        // Three items; the population is 6 answers each.
-        let d1 = ItemDist::from_counts(vec![0, 4, 2]); // leaving out 2,2: 4,0 → 0
-        let d2 = ItemDist::from_counts(vec![0, 2, 2, 2]); // leaving out 2,3: 2,1,1 over 4 → 2/16
-        let d3 = ItemDist::from_counts(vec![0, 5, 1]); // leaving out 1,1: 3,1 over 4 → 1/16
+        // Three items.
+        let d1 = ItemDist::from_counts(vec![0, 4, 4]); // leaving out 2,2: wrong 2 of 2 → 1
+        let d2 = ItemDist::from_counts(vec![0, 2, 2, 2]); // leaving out 2,3: 1,1 over 2 → 1/2
+        let d3 = ItemDist::from_counts(vec![0, 5, 1, 1]); // leaving out 1,1: 1,1 over 2 → 1/2
         let items = [&d1, &d2, &d3];
+        let w = [0.5f32, 0.5, 0.25];
         let mut ps = Vec::new();
-        let st = pair_stat(&[2, 2, 1], &[2, 3, 1], &items, &mut ps);
+        let st = pair_stat(&[2, 2, 1], &[2, 3, 1], &w, &w, &items, &mut ps);
         assert_eq!((st.common, st.identical, st.identical_wrong, st.differing), (3, 2, 1, 1));
-        assert!((st.expected - 3.0 / 16.0).abs() < 1e-15);
-        assert_eq!(ps, vec![0.0, 2.0 / 16.0, 1.0 / 16.0]);
+        // p = w² · share: 0.25·1, 0.25·0.5, 0.0625·0.5
+        assert_eq!(ps, vec![0.25, 0.125, 0.031_25]);
+        assert!((st.expected - 0.406_25).abs() < 1e-15);
         // An unanswered item counts as differing, not common.
-        let st = pair_stat(&[0, 2, 1], &[2, 2, 1], &items, &mut ps);
+        let st = pair_stat(&[0, 2, 1], &[2, 2, 1], &w, &w, &items, &mut ps);
         assert_eq!((st.common, st.differing, st.identical_wrong), (2, 1, 1));
-        // Item 2 now leaves out 2,2: counts 2,0,2 over 4 → 4/16; item 3 → 1/16.
-        // P(X >= 1) = 1 - (12/16)(15/16) = 0.296875; with a loose screen it is computed.
-        assert_eq!(ps, vec![4.0 / 16.0, 1.0 / 16.0]);
-        assert!((gbt_p(&st, &ps, 0.0).unwrap_or(1.0) - 0.296_875).abs() < 1e-15);
+        // Item 2 now leaves out 2,2: wrong 0,2 over 2 → 1 → p = 0.25; item 3 → 0.03125.
+        assert_eq!(ps, vec![0.25, 0.031_25]);
+        // P(X >= 1) = 1 - 0.75 · 0.96875 = 0.2734375; with a loose screen it is computed.
+        assert!((gbt_p(&st, &ps, 0.0).unwrap_or(1.0) - 0.273_437_5).abs() < 1e-15);
         // With a strict screen (x within 3 sd of the mean) it is skipped.
         assert_eq!(gbt_p(&st, &ps, 3.0), None);
     }
