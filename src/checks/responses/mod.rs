@@ -47,8 +47,10 @@ pub struct Params {
     pub fdr_q: f64,
     /// A session's burst needs at least this many answers changed to the key.
     pub burst_min_changes: u32,
-    /// ... and a rate of change-to-key this many times the peers'.
+    /// ... and a rate of change-to-key this many times the reference.
     pub burst_min_ratio: f64,
+    /// ... with candidates whose own change-to-key share rose by this much.
+    pub burst_min_shift: f64,
     /// An answer is "fast" when its time is below this fraction of the
     /// item's geometric-mean time over the province.
     pub fast_fraction: f64,
@@ -270,7 +272,7 @@ mod tests {
 
     #[test]
     fn planted_relay_is_found_honest_centres_are_not() {
-        let spec = Spec { relayed: 10, relay_from_minute: 30.0, ..Spec::honest(0.55, 0.9) };
+        let spec = Spec { relayed: 10, relay_from_minute: 20.0, ..Spec::honest(0.55, 0.9) };
         let f = analyse(&province(7, spec), &params());
         let x = checks_of(&f, "X");
         assert!(x.contains(&"exam.answer_similarity".to_string()), "{x:?}");

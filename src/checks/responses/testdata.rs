@@ -118,24 +118,25 @@ impl Sim {
             let mut cum = 0.0f64;
             for (i, &item) in items.iter().enumerate() {
                 let relayed = c < spec.relayed && cum / 60.0 >= spec.relay_from_minute;
-                let (choice, secs, changes) = if relayed {
-                    // Copied answer, fast; a wrong first answer gets changed.
-                    (relay[i], self.rng.gen_range(3.0..8.0), u16::from(self.rng.gen_bool(0.5)))
+                let own = if self.rng.gen_bool(ability) {
+                    0
                 } else {
-                    let ch = if self.rng.gen_bool(ability) {
-                        0
+                    let u: f64 = self.rng.gen();
+                    let d = spec.distractors;
+                    if u < d[0] {
+                        1
+                    } else if u < d[0] + d[1] {
+                        2
                     } else {
-                        let u: f64 = self.rng.gen();
-                        let d = spec.distractors;
-                        if u < d[0] {
-                            1
-                        } else if u < d[0] + d[1] {
-                            2
-                        } else {
-                            3
-                        }
-                    };
-                    (ch, self.rng.gen_range(20.0..70.0), u16::from(self.rng.gen_bool(0.1)))
+                        3
+                    }
+                };
+                let honest_change = u16::from(self.rng.gen_bool(0.08));
+                let (choice, secs, changes) = if relayed {
+                    // Copied answer, fast; an own answer that differs gets changed.
+                    (relay[i], self.rng.gen_range(3.0..8.0), if own != relay[i] { 1 } else { honest_change })
+                } else {
+                    (own, self.rng.gen_range(20.0..70.0), honest_change)
                 };
                 cum += secs;
                 let answer = if choice == 0 { key } else { letters[choice - 1] };

@@ -12,93 +12,91 @@ use rayon::prelude::*;
 use super::pairs::severity;
 use super::{Items, Params, SessionMatrix, KEY};
 use crate::checks::{ColKind, EvidenceTable, Finding, SubjectKind};
+use std::collections::{BTreeMap, HashMap};
+
+use crate::dataset::intern::Sym;
 use crate::dataset::rows::{fmt_ts, Tables};
 use crate::stats::{binom, fdr::bh_adjust};
 
-#[derive(Default, Clone)]
-struct Burst {
-    changed: u64,
-    to_key: u64,
-    /// (matrix row, changes to key) of candidates with any.
-    per_row: Vec<(usize, u32)>,
-    /// Cumulative minutes at each change to the key (when times exist).
-    minutes: Vec<f64>,
+/// Per-answer indicator a moment test counts.
+#[derive(Clone, Copy, PartialEq)]
+enum Flagged {
+    /// Correct and faster than `fast_fraction` of the item's typical time.
+    FastCorrect,
+    /// Changed (changes > 0) and ending on the key.
+    ChangedToKey,
 }
 
+/// One session's counts before and after each candidate moment.
 #[derive(Default, Clone)]
-struct TimeShift {
-    tested: bool,
+struct Moments {
+    /// Enough answers carried times to place them in the session.
+    timed: bool,
     /// Per grid moment: (n_pre, k_pre, n_post, k_post).
     grid: Vec<(u64, u64, u64, u64)>,
     /// Per row and grid moment: (n_pre, k_pre, n_post, k_post).
     rows: Vec<Vec<(u32, u32, u32, u32)>>,
-    /// Fast-correct and total answers of the whole session.
-    fc: u64,
+    /// Flagged and total answers of the whole session (and per row).
+    k: u64,
     n: u64,
+    row_k: Vec<u32>,
+    row_n: Vec<u32>,
+    /// Whether the indicator could be computed at all (e.g. `changes` given).
+    any_input: bool,
 }
 
-fn burst_of(m: &SessionMatrix, t: &Tables, items: &Items) -> Burst {
+fn moments_of(m: &SessionMatrix, t: &Tables, items: &Items, p: &Params, what: Flagged) -> Moments {
     let resp = t.exam_responses.as_deref().unwrap_or(&[]);
-    let mut b = Burst::default();
-    for (ri, rows) in m.resp_rows.iter().enumerate() {
-        let mut cum = 0.0f64;
-        let mut mine = 0u32;
-        for &k in rows {
-            let r = &resp[k as usize];
-            cum += r.seconds.unwrap_or(0.0).max(0.0) as f64;
-            if r.changes.is_some_and(|c| c > 0) {
-                b.changed += 1;
-                if items.code_of_resp[k as usize] == KEY {
-                    b.to_key += 1;
-                    mine += 1;
-                    if r.seconds.is_some() {
-                        b.minutes.push(cum / 60.0);
-                    }
-                }
-            }
-        }
-        if mine > 0 {
-            b.per_row.push((ri, mine));
-        }
-    }
-    b
-}
-
-fn shift_of(m: &SessionMatrix, t: &Tables, items: &Items, p: &Params) -> TimeShift {
-    let resp = t.exam_responses.as_deref().unwrap_or(&[]);
-    let mut s = TimeShift::default();
-    // Per row: (cumulative seconds at the answer, fast-correct?).
+    let mut s = Moments::default();
+    // Per row: (cumulative seconds at the answer, flagged?).
     let mut seqs: Vec<Vec<(f64, bool)>> = Vec::with_capacity(m.resp_rows.len());
     let (mut timed, mut total) = (0usize, 0usize);
     let mut max_cum = 0.0f64;
     for rows in &m.resp_rows {
         let mut cum = 0.0;
         let mut seq = Vec::with_capacity(rows.len());
+        let (mut rk, mut rn) = (0u32, 0u32);
         for &k in rows {
             total += 1;
             let r = &resp[k as usize];
-            let Some(sec) = r.seconds.filter(|x| *x > 0.0) else { continue };
-            timed += 1;
-            cum += sec as f64;
-            let i = items.item_of_resp[k as usize] as usize;
-            let typical = items.mean_log_secs[i].exp();
-            let fc = items.code_of_resp[k as usize] == KEY && (sec as f64) < p.fast_fraction * typical;
-            seq.push((cum, fc));
-            s.n += 1;
-            s.fc += fc as u64;
+            let sec = r.seconds.filter(|x| *x > 0.0);
+            let correct = items.code_of_resp[k as usize] == KEY;
+            let flag = match what {
+                Flagged::FastCorrect => {
+                    let Some(sec) = sec else { continue };
+                    let typical = items.mean_log_secs[items.item_of_resp[k as usize] as usize].exp();
+                    correct && (sec as f64) < p.fast_fraction * typical
+                }
+                Flagged::ChangedToKey => {
+                    let Some(c) = r.changes else { continue };
+                    c > 0 && correct
+                }
+            };
+            s.any_input = true;
+            rn += 1;
+            rk += flag as u32;
+            if let Some(sec) = sec {
+                timed += 1;
+                cum += sec as f64;
+                seq.push((cum, flag));
+            }
         }
+        s.k += rk as u64;
+        s.n += rn as u64;
+        s.row_k.push(rk);
+        s.row_n.push(rn);
         max_cum = max_cum.max(cum);
         seqs.push(seq);
     }
     if timed * 5 < total * 4 || p.moment_grid_minutes <= 0.0 {
-        return s; // fewer than 80 % of answers timed: not tested
+        return s; // fewer than 80 % of answers timed: no moments
     }
     let step = p.moment_grid_minutes * 60.0;
     let n_grid = (max_cum / step).floor() as usize;
     if n_grid < 2 {
         return s;
     }
-    s.tested = true;
+    s.timed = true;
     s.grid = vec![(0, 0, 0, 0); n_grid - 1];
     for seq in &seqs {
         let mut row = vec![(0u32, 0u32, 0u32, 0u32); n_grid - 1];
@@ -122,6 +120,109 @@ fn shift_of(m: &SessionMatrix, t: &Tables, items: &Items, p: &Params) -> TimeShi
         s.rows.push(row);
     }
     s
+}
+
+/// A session that passed a moment test.
+struct Hit {
+    mi: usize,
+    p: f64,
+    q: f64,
+    /// Grid moment index (None = whole-session comparison, no times).
+    g: Option<usize>,
+    peer: f64,
+    pre: Option<f64>,
+    post: f64,
+    k_post: u64,
+    /// (matrix row, share before, share after) of the candidates who moved.
+    movers: Vec<(usize, Option<f64>, f64)>,
+}
+
+/// Tests every session: with times, the share flagged after the best
+/// moment against the larger of the share before it and the peers'
+/// (Bonferroni over moments); without times, the whole session against the
+/// peers. BH over all tested sessions.
+fn moment_tests(
+    matrices: &[SessionMatrix],
+    ms: &[Moments],
+    op_key: &dyn Fn(&SessionMatrix) -> Sym,
+    min_shift: f64,
+) -> Vec<Hit> {
+    let mut op_tot: HashMap<Sym, (u64, u64)> = HashMap::new();
+    for (m, s) in matrices.iter().zip(ms) {
+        let e = op_tot.entry(op_key(m)).or_default();
+        e.0 += s.n;
+        e.1 += s.k;
+    }
+    let mut tests: Vec<Hit> = Vec::new();
+    for (mi, (m, s)) in matrices.iter().zip(ms).enumerate() {
+        let tot = op_tot.get(&op_key(m)).copied().unwrap_or_default();
+        let (pn, pk) = (tot.0 - s.n, tot.1 - s.k);
+        if !s.any_input || pn == 0 || s.n == 0 {
+            continue;
+        }
+        let peer = pk as f64 / pn as f64;
+        let hit = if s.timed {
+            let mut best: Option<(f64, usize)> = None;
+            for (g, &(n0, k0, n1, k1)) in s.grid.iter().enumerate() {
+                if n0 == 0 || n1 == 0 {
+                    continue;
+                }
+                let r_ref = (k0 as f64 / n0 as f64).max(peer);
+                let pv = binom::upper_tail(k1, n1, r_ref);
+                if best.is_none_or(|b| pv < b.0) {
+                    best = Some((pv, g));
+                }
+            }
+            let Some((pv, g)) = best else { continue };
+            let (n0, k0, n1, k1) = s.grid[g];
+            let movers = s
+                .rows
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| {
+                    let (a0, b0, a1, b1) = r[g];
+                    if a0 == 0 || a1 == 0 {
+                        return None;
+                    }
+                    let (pre, post) = (b0 as f64 / a0 as f64, b1 as f64 / a1 as f64);
+                    (post - pre >= min_shift).then_some((i, Some(pre), post))
+                })
+                .collect();
+            Hit {
+                mi,
+                p: (pv * s.grid.len() as f64).min(1.0),
+                q: 1.0,
+                g: Some(g),
+                peer,
+                pre: Some(k0 as f64 / n0 as f64),
+                post: k1 as f64 / n1 as f64,
+                k_post: k1,
+                movers,
+            }
+        } else {
+            let movers = (0..s.row_n.len())
+                .filter(|&i| s.row_n[i] > 0 && s.row_k[i] as f64 / s.row_n[i] as f64 - peer >= min_shift)
+                .map(|i| (i, None, s.row_k[i] as f64 / s.row_n[i] as f64))
+                .collect();
+            Hit {
+                mi,
+                p: binom::upper_tail(s.k, s.n, peer),
+                q: 1.0,
+                g: None,
+                peer,
+                pre: None,
+                post: s.k as f64 / s.n as f64,
+                k_post: s.k,
+                movers,
+            }
+        };
+        tests.push(hit);
+    }
+    let q = bh_adjust(&tests.iter().map(|h| h.p).collect::<Vec<_>>());
+    for (h, q) in tests.iter_mut().zip(q) {
+        h.q = q;
+    }
+    tests
 }
 
 struct Rec<'a> {
@@ -150,18 +251,7 @@ fn strength(q: f64, full: f64) -> f64 {
 
 pub(crate) fn findings(t: &Tables, matrices: &[SessionMatrix], items: &Items, p: &Params) -> Vec<Finding> {
     let Some(sessions) = t.exam_sessions.as_deref() else { return Vec::new() };
-    let bursts: Vec<Burst> = matrices.par_iter().map(|m| burst_of(m, t, items)).collect();
-    let shifts: Vec<TimeShift> = matrices.par_iter().map(|m| shift_of(m, t, items, p)).collect();
-    let op_of = |m: &SessionMatrix| sessions[m.session as usize].operation.raw;
-    // Peer totals per operation (raw operation text, so unknown operations still pool).
-    let mut op_tot: std::collections::HashMap<_, (u64, u64, u64, u64)> = Default::default();
-    for ((m, b), s) in matrices.iter().zip(&bursts).zip(&shifts) {
-        let e = op_tot.entry(op_of(m)).or_default();
-        e.0 += b.changed;
-        e.1 += b.to_key;
-        e.2 += s.n;
-        e.3 += s.fc;
-    }
+    let op_key = |m: &SessionMatrix| sessions[m.session as usize].operation.raw;
     let inst_candidates = {
         let mut v = vec![0usize; t.institutions.len()];
         for m in matrices {
@@ -169,264 +259,148 @@ pub(crate) fn findings(t: &Tables, matrices: &[SessionMatrix], items: &Items, p:
         }
         v
     };
-
-    // ---- burst of changes to the key ----
-    let mut b_tests: Vec<(usize, f64, f64)> = Vec::new(); // (matrix, p, peer rate)
-    for (mi, (m, b)) in matrices.iter().zip(&bursts).enumerate() {
-        let tot = op_tot[&op_of(m)];
-        let (pc, pk) = (tot.0 - b.changed, tot.1 - b.to_key);
-        if b.changed == 0 || pc == 0 {
-            continue;
-        }
-        let r0 = pk as f64 / pc as f64;
-        b_tests.push((mi, binom::upper_tail(b.to_key, b.changed, r0), r0));
-    }
-    let bq = bh_adjust(&b_tests.iter().map(|x| x.1).collect::<Vec<_>>());
-    let mut burst_hits: std::collections::BTreeMap<u32, Vec<(usize, f64, f64, f64)>> = Default::default();
-    for (&(mi, pv, r0), &q) in b_tests.iter().zip(&bq) {
-        let b = &bursts[mi];
-        let rate = b.to_key as f64 / b.changed as f64;
-        if q < p.fdr_q && b.to_key >= p.burst_min_changes as u64 && rate >= p.burst_min_ratio * r0 {
-            burst_hits.entry(sessions[matrices[mi].session as usize].inst).or_default().push((mi, pv, q, r0));
-        }
-    }
-
-    // ---- fast-correct shift after a common moment ----
-    let mut s_tests: Vec<(usize, f64, usize, f64)> = Vec::new(); // (matrix, p, best grid, peer rate)
-    for (mi, (m, s)) in matrices.iter().zip(&shifts).enumerate() {
-        if !s.tested {
-            continue;
-        }
-        let tot = op_tot[&op_of(m)];
-        let (pn, pf) = (tot.2 - s.n, tot.3 - s.fc);
-        if pn == 0 {
-            continue;
-        }
-        let peer = pf as f64 / pn as f64;
-        let mut best = (1.0f64, 0usize);
-        for (g, &(n0, k0, n1, k1)) in s.grid.iter().enumerate() {
-            if n0 == 0 || n1 == 0 {
-                continue;
-            }
-            let r_ref = (k0 as f64 / n0 as f64).max(peer);
-            let pv = binom::upper_tail(k1, n1, r_ref);
-            if pv < best.0 {
-                best = (pv, g);
-            }
-        }
-        let p_bonf = (best.0 * s.grid.len() as f64).min(1.0);
-        s_tests.push((mi, p_bonf, best.1, peer));
-    }
-    let sq = bh_adjust(&s_tests.iter().map(|x| x.1).collect::<Vec<_>>());
-    let mut shift_hits: std::collections::BTreeMap<u32, Vec<(usize, f64, f64, usize, f64, Vec<usize>)>> =
-        Default::default();
-    for (&(mi, pv, g, peer), &q) in s_tests.iter().zip(&sq) {
-        if q >= p.fdr_q {
-            continue;
-        }
-        let s = &shifts[mi];
-        let movers: Vec<usize> = s
-            .rows
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| {
-                let (n0, k0, n1, k1) = r[g];
-                n0 > 0 && n1 > 0 && k1 as f64 / n1 as f64 - k0 as f64 / n0 as f64 >= p.time_min_shift
-            })
-            .map(|(i, _)| i)
-            .collect();
-        if movers.len() >= p.time_min_candidates as usize {
-            shift_hits
-                .entry(sessions[matrices[mi].session as usize].inst)
-                .or_default()
-                .push((mi, pv, q, g, peer, movers));
-        }
-    }
-
-    let rec = Rec { t };
     let mut out = Vec::new();
-    for (inst, hits) in burst_hits {
-        let mut ses_tab = EvidenceTable::new(
-            "集中改答为正确答案的场次",
-            "Sessions with a burst of changes to the key",
-            "exam_responses",
-            &[
-                ("session_id", ColKind::Text),
-                ("changed", ColKind::Number),
-                ("changed_to_key", ColKind::Number),
-                ("share_to_key", ColKind::Number),
-                ("peer_share_to_key", ColKind::Number),
-                ("median_minute", ColKind::Number),
-                ("p", ColKind::Number),
-                ("q_bh", ColKind::Number),
-            ],
-        );
-        let mut cand_tab = EvidenceTable::new(
-            "改答为正确答案的考生",
-            "Candidates with answers changed to the key",
-            "exam_responses",
-            &[
-                ("session_id", ColKind::Text),
-                ("record_id", ColKind::Text),
-                ("person_id", ColKind::PersonId),
-                ("seat", ColKind::Text),
-                ("changed_to_key", ColKind::Number),
-            ],
-        );
-        let mut affected = 0usize;
-        let mut best_q = 1.0f64;
-        let mut flags = Vec::new();
-        for &(mi, pv, q, r0) in &hits {
-            let (m, b) = (&matrices[mi], &bursts[mi]);
-            let sid = t.s(sessions[m.session as usize].id).to_string();
-            let mut mins = b.minutes.clone();
-            mins.sort_by(f64::total_cmp);
-            let median = mins.get(mins.len() / 2).map_or_else(|| "-".to_string(), |x| format!("{x:.0}"));
-            ses_tab.push_limited(
-                vec![
-                    sid.clone(),
-                    b.changed.to_string(),
-                    b.to_key.to_string(),
-                    format!("{:.2}", b.to_key as f64 / b.changed as f64),
-                    format!("{r0:.2}"),
-                    median,
-                    format!("{pv:.2e}"),
-                    format!("{q:.2e}"),
-                ],
-                p.max_evidence_rows,
-            );
-            best_q = best_q.min(q);
-            affected += b.per_row.len();
-            flags.push((SubjectKind::Session, sid.clone(), strength(q, p.p_strength_full)));
-            for &(ri, n) in &b.per_row {
-                let [id, person, seat] = rec.cells(m, ri);
-                cand_tab.push_limited(vec![sid.clone(), id.clone(), person, seat, n.to_string()], p.max_evidence_rows);
-                flags.push((SubjectKind::ExamRecord, id, strength(q, p.p_strength_full) * 0.5));
+    for what in [Flagged::ChangedToKey, Flagged::FastCorrect] {
+        let ms: Vec<Moments> = matrices.par_iter().map(|m| moments_of(m, t, items, p, what)).collect();
+        let (min_shift, check) = match what {
+            Flagged::ChangedToKey => (p.burst_min_shift, "exam.answer_change_burst"),
+            Flagged::FastCorrect => (p.time_min_shift, "exam.item_time_pattern"),
+        };
+        let mut by_inst: BTreeMap<u32, Vec<Hit>> = BTreeMap::new();
+        for h in moment_tests(matrices, &ms, &op_key, min_shift) {
+            let mut ok = h.q < p.fdr_q && h.movers.len() >= p.time_min_candidates as usize;
+            if what == Flagged::ChangedToKey {
+                let r_ref = h.pre.unwrap_or(0.0).max(h.peer);
+                ok &= h.k_post >= p.burst_min_changes as u64 && h.post >= p.burst_min_ratio * r_ref;
+            }
+            if what == Flagged::FastCorrect {
+                ok &= h.g.is_some();
+            }
+            if ok {
+                by_inst.entry(sessions[matrices[h.mi].session as usize].inst).or_default().push(h);
             }
         }
-        let share = affected as f64 / inst_candidates[inst as usize].max(1) as f64;
-        let n = hits.len();
-        let mut f = Finding::new(t.inst_id(inst), "exam.answer_change_burst", severity(share, strength(best_q, p.p_strength_full), p))
-            .stat(n as f64, Some(best_q))
-            .summary(
-                format!("{n} 个场次改答中改为正确答案的比例远高于同类场次（{affected} 名考生，最小 q = {best_q:.2e}）"),
-                format!("{n} sessions changed answers to the key far more often than peer sessions ({affected} candidates, smallest q = {best_q:.2e})"),
-            )
-            .method(
-                format!(
-                    "每场次：改答（改答次数 > 0）中最终为标准答案的比例，与全省同一作业类别其他场次的合并比例比较（精确二项上尾）；全省所有场次 BH 校正，q < {}，至少 {} 次，且比例至少为同类的 {} 倍。",
-                    p.fdr_q, p.burst_min_changes, p.burst_min_ratio
-                ),
-                format!(
-                    "Per session: the share of changed answers (changes > 0) that end on the key, against the pooled share of all other sessions of the same operation in the province (exact binomial upper tail); BH over all sessions of the province, q < {}, at least {} changes to the key, and at least {}× the peer share.",
-                    p.fdr_q, p.burst_min_changes, p.burst_min_ratio
-                ),
-            )
-            .evidence(ses_tab)
-            .evidence(cand_tab);
-        for (k, id, s) in flags {
-            f = f.flag(k, id, s);
+        for (inst, hits) in by_inst {
+            out.push(render(t, matrices, &hits, inst, inst_candidates[inst as usize], what, check, p));
         }
-        out.push(f);
-    }
-
-    for (inst, hits) in shift_hits {
-        let mut ses_tab = EvidenceTable::new(
-            "共同时刻后快速答对的场次",
-            "Sessions answering fast and correct after a common moment",
-            "exam_responses",
-            &[
-                ("session_id", ColKind::Text),
-                ("moment", ColKind::Time),
-                ("minute", ColKind::Number),
-                ("fast_correct_before", ColKind::Number),
-                ("fast_correct_after", ColKind::Number),
-                ("peer_fast_correct", ColKind::Number),
-                ("candidates_shifting", ColKind::Number),
-                ("p_bonferroni", ColKind::Number),
-                ("q_bh", ColKind::Number),
-            ],
-        );
-        let mut cand_tab = EvidenceTable::new(
-            "转为快速答对的考生",
-            "Candidates who turned fast and correct",
-            "exam_responses",
-            &[
-                ("session_id", ColKind::Text),
-                ("record_id", ColKind::Text),
-                ("person_id", ColKind::PersonId),
-                ("seat", ColKind::Text),
-                ("fast_correct_before", ColKind::Number),
-                ("fast_correct_after", ColKind::Number),
-            ],
-        );
-        let mut affected = 0usize;
-        let mut best_q = 1.0f64;
-        let mut flags = Vec::new();
-        for (mi, pv, q, g, peer, movers) in &hits {
-            let (m, s) = (&matrices[*mi], &shifts[*mi]);
-            let ses = &sessions[m.session as usize];
-            let sid = t.s(ses.id).to_string();
-            let minute = p.moment_grid_minutes * (*g + 1) as f64;
-            let (n0, k0, n1, k1) = s.grid[*g];
-            ses_tab.push_limited(
-                vec![
-                    sid.clone(),
-                    fmt_ts(ses.start + (minute * 60.0) as i64),
-                    format!("{minute:.0}"),
-                    format!("{:.2}", k0 as f64 / n0 as f64),
-                    format!("{:.2}", k1 as f64 / n1 as f64),
-                    format!("{peer:.2}"),
-                    movers.len().to_string(),
-                    format!("{pv:.2e}"),
-                    format!("{q:.2e}"),
-                ],
-                p.max_evidence_rows,
-            );
-            best_q = best_q.min(*q);
-            affected += movers.len();
-            flags.push((SubjectKind::Session, sid.clone(), strength(*q, p.p_strength_full)));
-            for &ri in movers {
-                let (a0, b0, a1, b1) = s.rows[ri][*g];
-                let [id, person, seat] = rec.cells(m, ri);
-                cand_tab.push_limited(
-                    vec![
-                        sid.clone(),
-                        id.clone(),
-                        person,
-                        seat,
-                        format!("{:.2}", b0 as f64 / a0 as f64),
-                        format!("{:.2}", b1 as f64 / a1 as f64),
-                    ],
-                    p.max_evidence_rows,
-                );
-                flags.push((SubjectKind::ExamRecord, id, strength(*q, p.p_strength_full) * 0.5));
-            }
-        }
-        let share = affected as f64 / inst_candidates[inst as usize].max(1) as f64;
-        let n = hits.len();
-        let mut f = Finding::new(t.inst_id(inst), "exam.item_time_pattern", severity(share, strength(best_q, p.p_strength_full), p))
-            .stat(n as f64, Some(best_q))
-            .summary(
-                format!("{n} 个场次在某一共同时刻后考生集中转为快速答对（{affected} 名考生，最小 q = {best_q:.2e}）"),
-                format!("{n} sessions where candidates turned fast and correct after a common moment ({affected} candidates, smallest q = {best_q:.2e})"),
-            )
-            .method(
-                format!(
-                    "“快速答对”= 答对且用时低于该题全省几何平均用时的 {} 倍。每场次在每隔 {} 分钟的候选时刻，比较时刻后的快速答对比例与时刻前的比例及同作业类别其他场次的比例（取较大者，精确二项上尾），对候选时刻 Bonferroni 校正，全省场次 BH 校正 q < {}；至少 {} 名考生个人比例上升 ≥ {}。",
-                    p.fast_fraction, p.moment_grid_minutes, p.fdr_q, p.time_min_candidates, p.time_min_shift
-                ),
-                format!(
-                    "\"Fast correct\" = correct in less than {}× the item's province-wide geometric-mean time. For each candidate moment every {} minutes, the session's fast-correct share after the moment against the larger of its share before and the peer sessions' share (same operation; exact binomial upper tail), Bonferroni over moments, BH over the province's sessions q < {}; at least {} candidates whose own share rose by ≥ {}.",
-                    p.fast_fraction, p.moment_grid_minutes, p.fdr_q, p.time_min_candidates, p.time_min_shift
-                ),
-            )
-            .evidence(ses_tab)
-            .evidence(cand_tab);
-        for (k, id, s) in flags {
-            f = f.flag(k, id, s);
-        }
-        out.push(f);
     }
     out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render(
+    t: &Tables,
+    matrices: &[SessionMatrix],
+    hits: &[Hit],
+    inst: u32,
+    candidates: usize,
+    what: Flagged,
+    check: &str,
+    p: &Params,
+) -> Finding {
+    let sessions = t.exam_sessions.as_deref().unwrap_or(&[]);
+    let (label_zh, label_en) = match what {
+        Flagged::ChangedToKey => ("改为正确答案", "changed to the key"),
+        Flagged::FastCorrect => ("快速答对", "fast and correct"),
+    };
+    let mut ses_tab = EvidenceTable::new(
+        &format!("共同时刻后{label_zh}比例上升的场次"),
+        &format!("Sessions where answers {label_en} rose after a common moment"),
+        "exam_responses",
+        &[
+            ("session_id", ColKind::Text),
+            ("moment", ColKind::Time),
+            ("minute", ColKind::Number),
+            ("share_before", ColKind::Number),
+            ("share_after", ColKind::Number),
+            ("peer_share", ColKind::Number),
+            ("candidates_shifting", ColKind::Number),
+            ("p", ColKind::Number),
+            ("q_bh", ColKind::Number),
+        ],
+    );
+    let mut cand_tab = EvidenceTable::new(
+        &format!("{label_zh}比例上升的考生"),
+        &format!("Candidates whose answers {label_en} rose"),
+        "exam_responses",
+        &[
+            ("session_id", ColKind::Text),
+            ("record_id", ColKind::Text),
+            ("person_id", ColKind::PersonId),
+            ("seat", ColKind::Text),
+            ("share_before", ColKind::Number),
+            ("share_after", ColKind::Number),
+        ],
+    );
+    let rec = Rec { t };
+    let fmt_opt = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |x| format!("{x:.2}"));
+    let (mut affected, mut best_q) = (0usize, 1.0f64);
+    let mut flags = Vec::new();
+    for h in hits {
+        let m = &matrices[h.mi];
+        let ses = &sessions[m.session as usize];
+        let sid = t.s(ses.id).to_string();
+        let minute = h.g.map(|g| p.moment_grid_minutes * (g + 1) as f64);
+        ses_tab.push_limited(
+            vec![
+                sid.clone(),
+                minute.map_or_else(|| "-".into(), |mm| fmt_ts(ses.start + (mm * 60.0) as i64)),
+                minute.map_or_else(|| "-".into(), |mm| format!("{mm:.0}")),
+                fmt_opt(h.pre),
+                format!("{:.2}", h.post),
+                format!("{:.2}", h.peer),
+                h.movers.len().to_string(),
+                format!("{:.2e}", h.p),
+                format!("{:.2e}", h.q),
+            ],
+            p.max_evidence_rows,
+        );
+        best_q = best_q.min(h.q);
+        affected += h.movers.len();
+        let st = strength(h.q, p.p_strength_full);
+        flags.push((SubjectKind::Session, sid.clone(), st));
+        for &(ri, pre, post) in &h.movers {
+            let [id, person, seat] = rec.cells(m, ri);
+            cand_tab.push_limited(
+                vec![sid.clone(), id.clone(), person, seat, fmt_opt(pre), format!("{post:.2}")],
+                p.max_evidence_rows,
+            );
+            flags.push((SubjectKind::ExamRecord, id, st * 0.5));
+        }
+    }
+    let share = affected as f64 / candidates.max(1) as f64;
+    let n = hits.len();
+    let mut f = Finding::new(t.inst_id(inst), check, severity(share, strength(best_q, p.p_strength_full), p))
+        .stat(n as f64, Some(best_q))
+        .summary(
+            format!("{n} 个场次在某一共同时刻后{label_zh}的比例明显上升（{affected} 名考生，最小 q = {best_q:.2e}）"),
+            format!("{n} sessions where answers {label_en} rose after a common moment ({affected} candidates, smallest q = {best_q:.2e})"),
+        );
+    f = match what {
+        Flagged::ChangedToKey => f.method(
+            format!(
+                "每场次、每隔 {} 分钟的候选时刻（按各考生累计答题用时定位）：时刻后“改答且最终为标准答案”的比例，与时刻前比例及全省同作业类别其他场次比例中较大者比较（精确二项上尾，候选时刻 Bonferroni 校正）；无用时数据时整场与同类比较。全省场次 BH 校正 q < {}，时刻后至少 {} 次、比例至少为参照的 {} 倍，且至少 {} 名考生个人比例上升 ≥ {}。",
+                p.moment_grid_minutes, p.fdr_q, p.burst_min_changes, p.burst_min_ratio, p.time_min_candidates, p.burst_min_shift
+            ),
+            format!(
+                "Per session and candidate moment every {} minutes (placed by each candidate's cumulative answer time): the share of answers changed (changes > 0) and ending on the key after the moment, against the larger of the share before it and the peer sessions' share (same operation, province-wide; exact binomial upper tail, Bonferroni over moments); without times, the whole session against peers. BH over the province's sessions q < {}, at least {} such changes after the moment, at least {}x the reference share, and at least {} candidates whose own share rose by >= {}.",
+                p.moment_grid_minutes, p.fdr_q, p.burst_min_changes, p.burst_min_ratio, p.time_min_candidates, p.burst_min_shift
+            ),
+        ),
+        Flagged::FastCorrect => f.method(
+            format!(
+                "“快速答对”= 答对且用时低于该题全省几何平均用时的 {} 倍。每场次每隔 {} 分钟的候选时刻，时刻后快速答对比例与时刻前比例及同作业类别其他场次比例中较大者比较（精确二项上尾，候选时刻 Bonferroni 校正），全省场次 BH 校正 q < {}；至少 {} 名考生个人比例上升 ≥ {}。",
+                p.fast_fraction, p.moment_grid_minutes, p.fdr_q, p.time_min_candidates, p.time_min_shift
+            ),
+            format!(
+                "\"Fast correct\" = correct in less than {}x the item's province-wide geometric-mean time. For each candidate moment every {} minutes, the session's fast-correct share after the moment against the larger of its share before and the peer sessions' share (same operation; exact binomial upper tail), Bonferroni over moments, BH over the province's sessions q < {}; at least {} candidates whose own share rose by >= {}.",
+                p.fast_fraction, p.moment_grid_minutes, p.fdr_q, p.time_min_candidates, p.time_min_shift
+            ),
+        ),
+    };
+    f = f.evidence(ses_tab).evidence(cand_tab);
+    for (k, id, s) in flags {
+        f = f.flag(k, id, s);
+    }
+    f
 }
