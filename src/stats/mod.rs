@@ -8,5 +8,7 @@ pub mod digits;
 pub mod fdr;
 pub mod funnel;
 pub mod heaping;
+pub mod poibin;
 pub mod robust;
 pub mod scan;
+pub mod similarity;
