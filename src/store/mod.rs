@@ -4,6 +4,8 @@
 //!
 //! **Architecture invariant:** only this module speaks SQL.
 
+pub mod frame_cache;
+
 use std::path::Path;
 
 use anyhow::Result;
