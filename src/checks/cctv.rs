@@ -69,7 +69,8 @@ pub struct Params {
     pub match_min_frames: usize,
     pub match_min_seconds: f64,
     pub match_distance_ratio_max: f64,
-    pub match_p_max: f64,
+    pub match_min_nulls: usize,
+    pub match_z_min: f64,
     pub reuse_same_time_seconds: f64,
     pub loop_min_lag_seconds: f64,
     // evidence
@@ -122,7 +123,8 @@ impl Default for Params {
             match_min_frames: 5,
             match_min_seconds: 8.0,
             match_distance_ratio_max: 0.6,
-            match_p_max: 0.05,
+            match_min_nulls: 8,
+            match_z_min: 4.0,
             reuse_same_time_seconds: 60.0,
             loop_min_lag_seconds: 10.0,
             evidence_rows_max: 50,
@@ -692,7 +694,8 @@ pub struct Match {
     pub pairs: Vec<(usize, usize)>,
     pub mean_distance: f64,
     pub null_median: f64,
-    pub p: f64,
+    /// Robust z of `mean_distance` below the other offsets' median.
+    pub z: f64,
 }
 
 fn eligible(p: &Params, f: &FrameSample) -> bool {
@@ -802,7 +805,8 @@ pub fn find_matches(p: &Params, scans: &[&VideoScan]) -> Vec<Match> {
         while (k as f64) * step_s <= hi {
             let dn = k as f64 * step_s;
             k += 1;
-            if (dn - d).abs() < 3.0 * step_s || (a == b && dn.abs() < p.loop_min_lag_seconds) {
+            // within one video only positive lags are distinct
+            if (dn - d).abs() < 3.0 * step_s || (a == b && dn < p.loop_min_lag_seconds) {
                 continue;
             }
             let pn = align(p, fa, fb, dn, tol_t);
@@ -810,16 +814,20 @@ pub fn find_matches(p: &Params, scans: &[&VideoScan]) -> Vec<Match> {
                 nulls.push(mean_dist(fa, fb, &pn));
             }
         }
-        if nulls.is_empty() {
+        if nulls.len() < p.match_min_nulls {
             continue;
         }
-        let below = nulls.iter().filter(|&&x| x <= score).count();
-        let pv = (1 + below) as f64 / (1 + nulls.len()) as f64;
         nulls.sort_by(f64::total_cmp);
         let med = nulls[nulls.len() / 2];
-        if pv <= p.match_p_max && score <= p.match_distance_ratio_max * med {
+        let mut dev: Vec<f64> = nulls.iter().map(|x| (x - med).abs()).collect();
+        dev.sort_by(f64::total_cmp);
+        // robust z against the other offsets (median/MAD: a looped copy's other
+        // true offsets do not inflate the spread); MAD floored at half a bit
+        let mad = (1.4826 * dev[dev.len() / 2]).max(0.5);
+        let z = (med - score) / mad;
+        if z >= p.match_z_min && score <= p.match_distance_ratio_max * med {
             done.push((a, b, d));
-            out.push(Match { a, b, offset: d, pairs, mean_distance: score, null_median: med, p: pv });
+            out.push(Match { a, b, offset: d, pairs, mean_distance: score, null_median: med, z });
         }
     }
     out.sort_by(|x, y| (x.a, x.b).cmp(&(y.a, y.b)).then(x.offset.total_cmp(&y.offset)));
@@ -835,7 +843,7 @@ fn matches_check(t: &Tables, p: &Params, videos: &[Video]) -> Vec<Finding> {
         frames: Vec<FrameRef>,
         flags: Vec<(SubjectKind, String, f64)>,
         sev: f64,
-        best_p: f64,
+        best_z: f64,
         n: usize,
     }
     let mut acc: HashMap<(u32, &'static str), Acc> = HashMap::new();
@@ -875,18 +883,18 @@ fn matches_check(t: &Tables, p: &Params, videos: &[Video]) -> Vec<Finding> {
                         ("matched_samples", ColKind::Number),
                         ("mean_distance", ColKind::Number),
                         ("other_offsets_median", ColKind::Number),
-                        ("p", ColKind::Number),
+                        ("robust_z", ColKind::Number),
                     ],
                 ),
                 frames: Vec::new(),
                 flags: Vec::new(),
                 sev: 0.0,
-                best_p: 1.0,
+                best_z: 0.0,
                 n: 0,
             });
             e.n += 1;
             e.sev = e.sev.max(sev);
-            e.best_p = e.best_p.min(m.p);
+            e.best_z = e.best_z.max(m.z);
             e.table.push_limited(
                 vec![
                     va.id.to_string(),
@@ -899,7 +907,7 @@ fn matches_check(t: &Tables, p: &Params, videos: &[Video]) -> Vec<Finding> {
                     m.pairs.len().to_string(),
                     format!("{:.1}", m.mean_distance),
                     format!("{:.1}", m.null_median),
-                    format!("{:.3}", m.p),
+                    format!("{:.1}", m.z),
                 ],
                 p.evidence_rows_max,
             );
@@ -939,11 +947,11 @@ fn matches_check(t: &Tables, p: &Params, videos: &[Video]) -> Vec<Finding> {
             )
         };
         let mut f = Finding::new(t.inst_id(inst), check, e.sev)
-            .stat(e.n as f64, Some(e.best_p))
+            .stat(e.best_z, None)
             .summary(zh, en)
             .method(
-                format!("对每个取样帧计算前景分布（与该录像中位数背景之差）和运动分布（与上一帧之差）的 8×8 哈希，用多索引哈希找近似相同的帧，按时间偏移投票；对候选偏移沿整段比对，其平均距离须不超过同一对录像其他偏移中位数的 {:.0}%，且在其他偏移中排名 p ≤ {}（置换式检验），至少 {} 帧、{:.0} 秒。无运动的画面不参与（无法判断）。", 100.0 * p.match_distance_ratio_max, p.match_p_max, p.match_min_frames, p.match_min_seconds),
-                format!("Each sample has 8×8 maps of foreground (difference to the video's median background) and motion (difference to the previous sample); multi-index hashing finds near-identical samples, which vote for a time offset. A candidate offset is verified along the whole overlap: its mean distance must be at most {:.0}% of the median over all other offsets of the same pair of videos and rank p ≤ {} among them (a permutation-style test), over at least {} samples and {:.0} s. Samples without motion are left out (inconclusive).", 100.0 * p.match_distance_ratio_max, p.match_p_max, p.match_min_frames, p.match_min_seconds),
+                format!("对每个取样帧计算前景分布（与该录像中位数背景之差）和运动分布（与上一帧之差）的 8×8 哈希，用多索引哈希找近似相同的帧，按时间偏移投票；对候选偏移沿整段比对，其平均距离须不超过同一对录像其他偏移（至少 {} 个）中位数的 {:.0}%，且稳健 z 值（中位数/MAD）≥ {}，至少 {} 帧、{:.0} 秒。统计量为最大 z 值。无运动的画面不参与（无法判断）。", p.match_min_nulls, 100.0 * p.match_distance_ratio_max, p.match_z_min, p.match_min_frames, p.match_min_seconds),
+                format!("Each sample has 8×8 maps of foreground (difference to the video's median background) and motion (difference to the previous sample); multi-index hashing finds near-identical samples, which vote for a time offset. A candidate offset is verified along the whole overlap: its mean distance must be at most {:.0}% of the median over the other offsets of the same pair of videos (at least {} of them) and lie at least {} robust standard deviations (median/MAD) below it, over at least {} samples and {:.0} s. The statistic is the largest robust z. Samples without motion are left out (inconclusive).", 100.0 * p.match_distance_ratio_max, p.match_min_nulls, p.match_z_min, p.match_min_frames, p.match_min_seconds),
             )
             .evidence(e.table);
         f.frames = e.frames;
