@@ -324,3 +324,25 @@ fn cache_avoids_decoding_again() {
     let bad = video::scan_all_cached(root, &b.t, &opts, Some(&mut store));
     assert!(bad.scans[0].error.is_some());
 }
+
+#[test]
+fn seeking_and_keyframe_modes_sample_the_same_pictures() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // 20 s, 5 fps, a keyframe every second: samples every 5 s fall on keyframes,
+    // so seeking (every-frame mode) and keyframe-only mode must agree exactly.
+    ffmpeg(root, "-f lavfi -i testsrc=s=320x240:r=5 -t 20 -g 5 -c:v libx264 -pix_fmt yuv420p g.mp4");
+    let full = video::SampleOptions { interval: 5.0, ..video::SampleOptions::default() };
+    let key = video::SampleOptions { keyframes_only: true, ..full.clone() };
+    let a = video::sample::scan_video(&root.join("g.mp4"), &full);
+    let b = video::sample::scan_video(&root.join("g.mp4"), &key);
+    let times = |s: &video::VideoScan| s.frames.iter().map(|f| f.t).collect::<Vec<_>>();
+    assert_eq!(times(&a), vec![0.0, 5.0, 10.0, 15.0]);
+    assert_eq!(times(&b), times(&a));
+    assert_eq!(
+        a.frames.iter().map(|f| f.phash).collect::<Vec<_>>(),
+        b.frames.iter().map(|f| f.phash).collect::<Vec<_>>()
+    );
+    assert!((a.duration - 20.0).abs() < 1e-6 && (b.duration - 20.0).abs() < 1e-6, "{} {}", a.duration, b.duration);
+    assert_eq!(a.header_duration, Some(20.0));
+}

@@ -103,6 +103,10 @@ fn decode(path: &Path, opts: &SampleOptions, scan: &mut VideoScan) -> Result<(),
         counter: 0,
         rate,
         small_err: None,
+        gop: 0.0,
+        last_key: None,
+        seek_to: None,
+        can_seek: !opts.keyframes_only,
     };
     let mut max_end: Option<i64> = None;
     let mut min_ts: Option<i64> = None;
@@ -132,6 +136,17 @@ fn decode(path: &Path, opts: &SampleOptions, scan: &mut VideoScan) -> Result<(),
             max_end = Some(max_end.map_or(end, |m| m.max(end)));
             min_ts = Some(min_ts.map_or(ts, |m| m.min(ts)));
         }
+        if packet.is_key() {
+            if let Some(ts) = packet.pts().or(packet.dts()) {
+                let kt = secs(ts, tb);
+                if let Some(prev) = st.last_key {
+                    if kt > prev {
+                        st.gop = st.gop.max(kt - prev);
+                    }
+                }
+                st.last_key = Some(kt);
+            }
+        }
         if opts.keyframes_only && !packet.is_key() {
             continue;
         }
@@ -141,6 +156,18 @@ fn decode(path: &Path, opts: &SampleOptions, scan: &mut VideoScan) -> Result<(),
             continue;
         }
         st.drain(&mut dec, scan)?;
+        if let Some(target) = st.seek_to.take() {
+            // Skip ahead: jump to the keyframe at or before the next sample
+            // time instead of decoding every frame in between.
+            let origin = secs(st.start.unwrap_or(0), tb);
+            let us = ((target + origin) * f64::from(ff::ffi::AV_TIME_BASE)) as i64;
+            if ictx.seek(us, ..us).is_ok() {
+                dec.flush();
+                st.last_key = None;
+            } else {
+                st.can_seek = false;
+            }
+        }
     }
     let _ = dec.send_eof();
     st.drain(&mut dec, scan)?;
@@ -183,6 +210,11 @@ struct State {
     counter: u64,
     rate: f64,
     small_err: Option<String>,
+    /// Longest gap seen between keyframes (s), to decide whether seeking pays.
+    gop: f64,
+    last_key: Option<f64>,
+    seek_to: Option<f64>,
+    can_seek: bool,
 }
 
 impl State {
@@ -203,15 +235,26 @@ impl State {
                     let origin = *self.start.get_or_insert(*self.first_ts.get_or_insert(ts));
                     secs(ts - origin, self.tb)
                 }
-                // no timestamps at all (damaged index): count frames
-                None if self.rate > 0.0 => (self.counter - 1) as f64 / self.rate,
+                // no timestamps at all (damaged index): count frames, never seek
+                None if self.rate > 0.0 => {
+                    self.can_seek = false;
+                    (self.counter - 1) as f64 / self.rate
+                }
                 None => continue,
             };
-            if t + self.tol < self.next_t {
+            // In keyframe mode take a keyframe a little before the grid time
+            // (up to half a keyframe gap, at most a quarter interval).
+            let tol = if self.gop > 0.0 { self.tol.min(0.5 * self.gop) } else { self.tol };
+            if t + tol < self.next_t {
                 continue;
             }
-            self.next_t = ((t / self.interval).floor() + 1.0) * self.interval;
+            self.next_t = (((t + tol) / self.interval).floor() + 1.0) * self.interval;
             self.sample(t, scan)?;
+            // Seek only when a keyframe surely lies between here and the next
+            // sample (twice the longest keyframe gap seen so far).
+            if self.can_seek && self.gop > 0.0 && self.next_t - t > 2.0 * self.gop {
+                self.seek_to = Some(self.next_t);
+            }
         }
     }
 
