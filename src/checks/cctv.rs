@@ -70,6 +70,8 @@ pub struct Params {
     pub match_min_seconds: f64,
     pub match_distance_ratio_max: f64,
     pub match_min_nulls: usize,
+    pub match_null_offsets: usize,
+    pub match_candidates_per_pair: usize,
     pub match_z_min: f64,
     pub reuse_same_time_seconds: f64,
     pub loop_min_lag_seconds: f64,
@@ -124,6 +126,8 @@ impl Default for Params {
             match_min_seconds: 8.0,
             match_distance_ratio_max: 0.6,
             match_min_nulls: 8,
+            match_null_offsets: 64,
+            match_candidates_per_pair: 3,
             match_z_min: 4.0,
             reuse_same_time_seconds: 60.0,
             loop_min_lag_seconds: 10.0,
@@ -164,13 +168,14 @@ pub fn run(ctx: &Ctx) -> Vec<Finding> {
             Some(Video { c, id: t.s(c.id), scan, wall0: scan.wall_start.unwrap_or(c.claimed_start) })
         })
         .collect();
+    let rooms = Rooms::new(t);
     let mut out = Vec::new();
-    out.extend(unreadable(t, p, &videos));
+    out.extend(unreadable(t, &rooms, p, &videos));
     out.extend(missing_coverage(t, p, &videos));
-    out.extend(claim_mismatch(t, p, &videos));
-    out.extend(runs_check(t, p, &videos, RunKind::Frozen));
-    out.extend(runs_check(t, p, &videos, RunKind::Black));
-    out.extend(matches_check(t, p, &videos));
+    out.extend(claim_mismatch(t, &rooms, p, &videos));
+    out.extend(runs_check(t, &rooms, p, &videos, RunKind::Frozen));
+    out.extend(runs_check(t, &rooms, p, &videos, RunKind::Black));
+    out.extend(matches_check(t, &rooms, p, &videos));
     out
 }
 
@@ -189,19 +194,38 @@ fn by_inst<'a, 'b>(videos: &'b [Video<'a>]) -> Vec<(u32, Vec<&'b Video<'a>>)> {
     out
 }
 
-/// Sessions of `inst` in `room` whose window overlaps `[from, to]`.
-fn sessions_overlapping(t: &Tables, inst: u32, room: &str, from: Ts, to: Ts) -> Vec<String> {
-    let room = norm_room(room);
-    let mut ids: Vec<String> = t
-        .exam_sessions
-        .iter()
-        .flatten()
-        .filter(|s| s.inst == inst && norm_room(t.s(s.room)) == room && s.start <= to && s.end >= from)
-        .map(|s| t.s(s.id).to_string())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    ids
+/// Exam sessions by (institution, normalised room), for overlap look-ups
+/// without scanning the province's sessions per question.
+struct Rooms<'a> {
+    t: &'a Tables,
+    by_room: HashMap<(u32, String), Vec<usize>>,
+}
+
+impl<'a> Rooms<'a> {
+    fn new(t: &'a Tables) -> Self {
+        let mut by_room: HashMap<(u32, String), Vec<usize>> = HashMap::new();
+        for (i, s) in t.exam_sessions.iter().flatten().enumerate() {
+            by_room.entry((s.inst, norm_room(t.s(s.room)))).or_default().push(i);
+        }
+        Rooms { t, by_room }
+    }
+
+    /// Sessions of `inst` in `room` whose window overlaps `[from, to]`.
+    fn overlapping(&self, inst: u32, room: &str, from: Ts, to: Ts) -> Vec<String> {
+        let (Some(list), Some(sessions)) = (self.by_room.get(&(inst, norm_room(room))), self.t.exam_sessions.as_ref())
+        else {
+            return Vec::new();
+        };
+        let mut ids: Vec<String> = list
+            .iter()
+            .map(|&i| &sessions[i])
+            .filter(|s| s.start <= to && s.end >= from)
+            .map(|s| self.t.s(s.id).to_string())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
 }
 
 fn frame_ref(v: &Video, f: &FrameSample, caption: String) -> FrameRef {
@@ -221,7 +245,7 @@ fn mmss(t: f64) -> String {
 
 // ---------------------------------------------------------------- unreadable
 
-fn unreadable(t: &Tables, p: &Params, videos: &[Video]) -> Vec<Finding> {
+fn unreadable(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video]) -> Vec<Finding> {
     let mut out = Vec::new();
     for (inst, vs) in by_inst(videos) {
         let mut table = EvidenceTable::new(
@@ -288,7 +312,7 @@ fn unreadable(t: &Tables, p: &Params, videos: &[Video]) -> Vec<Finding> {
         for (id, w, c) in flags {
             f = f.flag(SubjectKind::Video, id, w);
             let to = c.claimed_end.unwrap_or(c.claimed_start);
-            for s in sessions_overlapping(t, c.inst, t.s(c.room), c.claimed_start, to) {
+            for s in rooms.overlapping(c.inst, t.s(c.room), c.claimed_start, to) {
                 f = f.flag(SubjectKind::Session, s, w * 0.8);
             }
         }
@@ -418,7 +442,7 @@ fn parse_creation_time(s: &str) -> Option<Ts> {
     Some(if utc_marked { utc + 8 * 3600 } else { utc })
 }
 
-fn claim_mismatch(t: &Tables, p: &Params, videos: &[Video]) -> Vec<Finding> {
+fn claim_mismatch(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video]) -> Vec<Finding> {
     let mut out = Vec::new();
     for (inst, vs) in by_inst(videos) {
         let mut table = EvidenceTable::new(
@@ -518,8 +542,7 @@ fn claim_mismatch(t: &Tables, p: &Params, videos: &[Video]) -> Vec<Finding> {
             .evidence(table);
         for (id, s, c) in flags {
             f = f.flag(SubjectKind::Video, id, s);
-            for sid in
-                sessions_overlapping(t, c.inst, t.s(c.room), c.claimed_start, c.claimed_end.unwrap_or(c.claimed_start))
+            for sid in rooms.overlapping(c.inst, t.s(c.room), c.claimed_start, c.claimed_end.unwrap_or(c.claimed_start))
             {
                 f = f.flag(SubjectKind::Session, sid, s * 0.8);
             }
@@ -585,7 +608,7 @@ pub fn find_runs(frames: &[FrameSample], p: &Params, kind: RunKind) -> Vec<(usiz
     runs
 }
 
-fn runs_check(t: &Tables, p: &Params, videos: &[Video], kind: RunKind) -> Vec<Finding> {
+fn runs_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video], kind: RunKind) -> Vec<Finding> {
     let (check, zh_what, en_what) = match kind {
         RunKind::Frozen => ("cctv.frozen", "画面静止", "frozen picture"),
         RunKind::Black => ("cctv.black", "黑屏或遮挡", "black or covered picture"),
@@ -639,7 +662,7 @@ fn runs_check(t: &Tables, p: &Params, videos: &[Video], kind: RunKind) -> Vec<Fi
                     frames_ev.push(frame_ref(v, &fr[s], format!("{en_what} from / {zh_what}开始")));
                     frames_ev.push(frame_ref(v, &fr[e], format!("{en_what} until / {zh_what}结束")));
                 }
-                for sid in sessions_overlapping(t, v.c.inst, t.s(v.c.room), v.wall(fr[s].t), v.wall(fr[e].t)) {
+                for sid in rooms.overlapping(v.c.inst, t.s(v.c.room), v.wall(fr[s].t), v.wall(fr[e].t)) {
                     flags.push((SubjectKind::Session, sid, 0.8));
                 }
             }
@@ -777,8 +800,14 @@ pub fn find_matches(p: &Params, scans: &[&VideoScan]) -> Vec<Match> {
         votes.into_iter().filter(|(_, v)| v.len() >= p.match_min_votes).collect();
     cands.sort_by(|x, y| y.1.len().cmp(&x.1.len()).then(x.0.cmp(&y.0)));
     let mut done: Vec<(usize, usize, f64)> = Vec::new();
+    let mut tried: HashMap<(usize, usize), usize> = HashMap::new();
     let mut out = Vec::new();
     for ((a, b, _), mut ds) in cands {
+        let n_tried = tried.entry((a, b)).or_default();
+        if *n_tried >= p.match_candidates_per_pair {
+            continue;
+        }
+        *n_tried += 1;
         ds.sort_by(f64::total_cmp);
         let d = ds[ds.len() / 2];
         if done.iter().any(|&(x, y, e)| x == a && y == b && (e - d).abs() < 3.0 * step_s) {
@@ -787,7 +816,7 @@ pub fn find_matches(p: &Params, scans: &[&VideoScan]) -> Vec<Match> {
         let (fa, fb) = (&scans[a].frames, &scans[b].frames);
         let tol_t = step_s * 0.75;
         let pairs = align(p, fa, fb, d, tol_t);
-        if pairs.len() < p.match_min_frames {
+        if pairs.len() < p.match_min_frames.max(1) {
             continue;
         }
         let span = fa[pairs[pairs.len() - 1].0].t - fa[pairs[0].0].t;
@@ -801,10 +830,13 @@ pub fn find_matches(p: &Params, scans: &[&VideoScan]) -> Vec<Match> {
             fb.last().map_or(0.0, |f| f.t) - fa.first().map_or(0.0, |f| f.t),
         );
         let mut nulls = Vec::new();
-        let mut k = (lo / step_s).floor() as i64;
-        while (k as f64) * step_s <= hi {
+        let (k0, k1) = ((lo / step_s).floor() as i64, (hi / step_s).ceil() as i64);
+        // at most `match_null_offsets` offsets, evenly spread (cost bound on long videos)
+        let stride = ((k1 - k0 + 1) as usize).div_ceil(p.match_null_offsets.max(1)).max(1) as i64;
+        let mut k = k0;
+        while k <= k1 {
             let dn = k as f64 * step_s;
-            k += 1;
+            k += stride;
             // within one video only positive lags are distinct
             if (dn - d).abs() < 3.0 * step_s || (a == b && dn < p.loop_min_lag_seconds) {
                 continue;
@@ -814,7 +846,7 @@ pub fn find_matches(p: &Params, scans: &[&VideoScan]) -> Vec<Match> {
                 nulls.push(mean_dist(fa, fb, &pn));
             }
         }
-        if nulls.len() < p.match_min_nulls {
+        if nulls.len() < p.match_min_nulls.max(1) {
             continue;
         }
         nulls.sort_by(f64::total_cmp);
@@ -834,7 +866,7 @@ pub fn find_matches(p: &Params, scans: &[&VideoScan]) -> Vec<Match> {
     out
 }
 
-fn matches_check(t: &Tables, p: &Params, videos: &[Video]) -> Vec<Finding> {
+fn matches_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video]) -> Vec<Finding> {
     let scans: Vec<&VideoScan> = videos.iter().map(|v| v.scan).collect();
     let matches = find_matches(p, &scans);
     // (institution, check) → rows, frames, flags, severity
@@ -919,7 +951,7 @@ fn matches_check(t: &Tables, p: &Params, videos: &[Video]) -> Vec<Finding> {
             for (v, from, to) in [(va, fa[i0].t, fa[i1].t), (vb, fb[j0].t, fb[j1].t)] {
                 if v.c.inst == inst {
                     e.flags.push((SubjectKind::Video, v.id.to_string(), sev));
-                    for sid in sessions_overlapping(t, inst, t.s(v.c.room), v.wall(from), v.wall(to)) {
+                    for sid in rooms.overlapping(inst, t.s(v.c.room), v.wall(from), v.wall(to)) {
                         e.flags.push((SubjectKind::Session, sid, sev * 0.9));
                     }
                 }
