@@ -31,7 +31,7 @@ use crate::video::index::{near_pairs, Key, Tolerance};
 use crate::video::{FrameSample, SampleOptions, VideoScan};
 
 /// `[params.cctv]` in `models/scorecard.toml` (each value is sourced there).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     // sampling
@@ -471,7 +471,9 @@ fn claim_mismatch(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video]) -> Ve
                 let tol = p.claim_tolerance_seconds.max(p.claim_tolerance_share * claimed);
                 if (real - claimed).abs() > tol {
                     let rel = ((real - claimed).abs() / claimed.max(real).max(1.0)).min(1.0);
-                    let s = 0.2 + 0.8 * rel;
+                    // Footage shorter than claimed hides exam time; longer
+                    // (an export with extra minutes) is half as telling.
+                    let s = (0.2 + 0.8 * rel) * if real < claimed { 1.0 } else { 0.5 };
                     sev = sev.max(s);
                     strong += 1;
                     flags.push((v.id.to_string(), s, c));
@@ -1053,7 +1055,12 @@ mod tests {
 
     fn moving(t: f64, seed: u64) -> FrameSample {
         // a pseudo-random but deterministic picture of people at time seed
-        let h = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        // splitmix64: no periodic low bits (a plain multiplicative hash has
+        // them, and the loop check rightly finds the period)
+        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        let h = z ^ (z >> 31);
         FrameSample {
             t,
             fg_hash: h & 0x0F0F_00F0_0F00_F00F,
@@ -1091,5 +1098,123 @@ mod tests {
         };
         let (a, b) = (still(40), still(40));
         assert!(find_matches(&p, &[&a, &b]).is_empty());
+    }
+
+    // ---- table-driven checks: a tiny dataset built in memory ----
+
+    use crate::checks::Params as AllParams;
+    use crate::dataset::rows::{days_from_civil, ExamSession, InstKind, Institution, OpRef, Part};
+    use crate::model::Models;
+    use crate::video::Footage;
+
+    const T0: Ts = 19_914 * 86_400 + 9 * 3600; // 2024-07-10 09:00
+
+    fn tables(sessions: &[(Ts, Ts)], videos: &[(Ts, Option<Ts>)]) -> Tables {
+        let mut t = Tables::default();
+        let (id, name, region) = (t.strings.intern("E1"), t.strings.intern("考点"), t.strings.intern("410800"));
+        t.institutions.push(Institution { line: 2, id, name, kind: InstKind::Exam, region, seats: None });
+        let room = t.strings.intern("R1");
+        let op = t.strings.intern("低压电工");
+        let ss = sessions
+            .iter()
+            .enumerate()
+            .map(|(i, &(start, end))| ExamSession {
+                line: i as u32 + 2,
+                id: t.strings.intern(&format!("S{}", i + 1)),
+                inst: 0,
+                room,
+                operation: OpRef { raw: op, op: None },
+                part: Part::Theory,
+                start,
+                end,
+                seats: None,
+                proctor: None,
+            })
+            .collect();
+        t.exam_sessions = Some(ss);
+        let vs = videos
+            .iter()
+            .enumerate()
+            .map(|(i, &(claimed_start, claimed_end))| Cctv {
+                line: i as u32 + 2,
+                id: t.strings.intern(&format!("V{}", i + 1)),
+                inst: 0,
+                room,
+                camera: None,
+                file: t.strings.intern(&format!("v{}.mp4", i + 1)),
+                claimed_start,
+                claimed_end,
+            })
+            .collect();
+        t.cctv = Some(vs);
+        t
+    }
+
+    fn live(duration: f64, seed: u64) -> VideoScan {
+        VideoScan {
+            duration,
+            frames: (0..(duration / 2.0) as u64).map(|i| moving(2.0 * i as f64, seed * 1_000_000 + i)).collect(),
+            ..VideoScan::default()
+        }
+    }
+
+    fn findings(t: &Tables, scans: Vec<VideoScan>) -> Vec<Finding> {
+        let models = Models::load(None).unwrap();
+        let params = AllParams::from_scorecard(&models.scorecard).unwrap();
+        let footage = Footage { scans };
+        let ctx = Ctx { t, ops: &models.operations, card: &models.scorecard, params: &params, footage: &footage };
+        run(&ctx)
+    }
+
+    fn checks_of(f: &[Finding]) -> Vec<&str> {
+        f.iter().map(|x| x.check.as_str()).collect()
+    }
+
+    #[test]
+    fn scorecard_params_are_the_defaults() {
+        let models = Models::load(None).unwrap();
+        let params = AllParams::from_scorecard(&models.scorecard).unwrap();
+        assert_eq!(params.cctv, Params::default());
+    }
+
+    #[test]
+    fn coverage_tolerates_short_gaps_only() {
+        // a 2 h exam filmed in two files with 30 s lost in between: honest
+        let t = tables(&[(T0, T0 + 7200)], &[(T0, None), (T0 + 3630, None)]);
+        let f = findings(&t, vec![live(3600.0, 1), live(3570.0, 2)]);
+        assert!(f.is_empty(), "{:?}", checks_of(&f));
+        // the second hour missing: 60 min not covered
+        let f = findings(&t, vec![live(3600.0, 1), VideoScan { error: Some("x".into()), ..VideoScan::default() }]);
+        let cov: Vec<_> = f.iter().filter(|x| x.check == "cctv.missing_coverage").collect();
+        assert_eq!(cov.len(), 1);
+        assert_eq!(cov[0].evidence[0].rows[0][4], "60.0");
+        assert!((cov[0].statistic.unwrap() - 0.5).abs() < 0.01);
+        assert_eq!(checks_of(&f), vec!["cctv.unreadable", "cctv.missing_coverage"]);
+    }
+
+    #[test]
+    fn claim_mismatch_on_short_footage_and_early_creation_time() {
+        let t = tables(&[], &[(T0, Some(T0 + 7200))]);
+        // 7,195 s for a claimed 7,200 s, exported the same afternoon: honest
+        let honest = VideoScan { creation_time: Some("2024-07-10T07:00:00.000000Z".into()), ..live(7195.0, 1) };
+        assert!(findings(&t, vec![honest]).is_empty());
+        // an hour of footage claimed as two, with a tag from the day before
+        let short = VideoScan { creation_time: Some("2024-07-09T01:00:00Z".into()), ..live(3600.0, 1) };
+        let f = findings(&t, vec![short]);
+        assert_eq!(checks_of(&f), vec!["cctv.claim_mismatch"]);
+        assert_eq!(f[0].evidence[0].total_rows, 2);
+        assert!((f[0].severity - 0.6).abs() < 1e-9, "{}", f[0].severity);
+        let _ = days_from_civil(2024, 7, 10);
+    }
+
+    #[test]
+    fn damage_below_the_share_is_not_reported() {
+        let t = tables(&[], &[(T0, None)]);
+        let slightly = VideoScan { packets: 1000, bad_packets: 5, damage: Some("decoder: x".into()), ..live(100.0, 1) };
+        assert!(findings(&t, vec![slightly]).is_empty());
+        let badly = VideoScan { packets: 1000, bad_packets: 50, damage: Some("decoder: x".into()), ..live(100.0, 1) };
+        let f = findings(&t, vec![badly]);
+        assert_eq!(checks_of(&f), vec!["cctv.unreadable"]);
+        assert!((f[0].severity - 0.7).abs() < 1e-9);
     }
 }
