@@ -209,7 +209,8 @@ fn planted_falsifications_are_found_exactly() {
     b.video("V5", "R1", "loop.mp4", day(14), Some(day(14) + 60));
     b.session("S6", "R1", day(15), day(15) + 20);
     b.video("V6", "R1", "truncated.mp4", day(15), Some(day(15) + 20));
-    b.session("S7", "R1", day(16), day(16) + 1800); // no footage at all
+    b.session("S7", "R1", day(16), day(16) + 1800);
+    b.video("V7", "R1", "missing.mp4", day(16), Some(day(16) + 1800)); // listed, never produced
     b.session("S8", "R1", day(17), day(17) + 120);
     b.video("V8", "R1", "noise.mp4", day(17), Some(day(17) + 120));
     b.video("V9", "R9", "../../etc/passwd", day(18), None);
@@ -222,16 +223,17 @@ fn planted_falsifications_are_found_exactly() {
     // the sampler's view of the planted files
     let err = |i: usize| footage.scans[i].error.clone().unwrap_or_default();
     assert!(err(5).contains("moov") || err(5).contains("open"), "truncated: {}", err(5));
-    assert!(err(7).contains(".."), "{}", err(7));
-    assert!(err(8).contains("too small"), "{}", err(8));
-    assert!(err(9).contains("no video stream"), "{}", err(9));
-    assert!(err(10).contains("empty"), "{}", err(10));
-    assert!((footage.scans[6].duration - 20.0).abs() < 0.3, "noise real duration {}", footage.scans[6].duration);
+    assert!(err(6).contains("does not exist"), "{}", err(6));
+    assert!(err(8).contains(".."), "{}", err(8));
+    assert!(err(9).contains("too small"), "{}", err(9));
+    assert!(err(10).contains("no video stream"), "{}", err(10));
+    assert!(err(11).contains("empty"), "{}", err(11));
+    assert!((footage.scans[7].duration - 20.0).abs() < 0.3, "noise real duration {}", footage.scans[7].duration);
     assert!((footage.scans[4].duration - 60.0).abs() < 0.5, "loop duration {}", footage.scans[4].duration);
 
     let vid = |c: &str| flagged(&findings, c, SubjectKind::Video);
     let ses = |c: &str| flagged(&findings, c, SubjectKind::Session);
-    assert_eq!(vid("cctv.unreadable"), set(&["V10", "V11", "V12", "V6", "V9"]), "{}", show());
+    assert_eq!(vid("cctv.unreadable"), set(&["V10", "V11", "V12", "V6", "V7", "V9"]), "{}", show());
     assert_eq!(ses("cctv.missing_coverage"), set(&["S6", "S7"]), "{}", show());
     assert_eq!(vid("cctv.claim_mismatch"), set(&["V8"]), "{}", show());
     assert_eq!(vid("cctv.frozen"), set(&["V2"]), "{}", show());

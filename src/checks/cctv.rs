@@ -45,6 +45,7 @@ pub struct Params {
     pub damaged_share_min: f64,
     // coverage
     pub coverage_min_gap_seconds: f64,
+    pub coverage_unclaimed_sessions: bool,
     // claim mismatch
     pub claim_tolerance_seconds: f64,
     pub claim_tolerance_share: f64,
@@ -101,10 +102,11 @@ impl Default for Params {
             keyframes_only: false,
             decoder_threads: 0,
             min_side: 16,
-            motion_cell_min: 6.0,
-            fg_cell_min: 12.0,
+            motion_cell_min: 3.0,
+            fg_cell_min: 6.0,
             damaged_share_min: 0.01,
             coverage_min_gap_seconds: 120.0,
+            coverage_unclaimed_sessions: false,
             claim_tolerance_seconds: 60.0,
             claim_tolerance_share: 0.02,
             creation_before_claim_seconds: 3600.0,
@@ -345,9 +347,12 @@ fn missing_coverage(t: &Tables, p: &Params, videos: &[Video]) -> Vec<Finding> {
     // footage per (institution, room): only institutions that gave any CCTV
     // rows are audited for it; the others are "not audited", not "missing".
     let mut footage: HashMap<(u32, String), Vec<(Ts, Ts)>> = HashMap::new();
+    let mut claims: HashMap<(u32, String), Vec<(Ts, Ts)>> = HashMap::new();
     let mut audited = std::collections::HashSet::new();
     for v in videos {
         audited.insert(v.c.inst);
+        let to = v.c.claimed_end.unwrap_or(v.c.claimed_start + v.scan.duration.round() as Ts);
+        claims.entry((v.c.inst, norm_room(t.s(v.c.room)))).or_default().push((v.c.claimed_start, to));
         let e = footage.entry((v.c.inst, norm_room(t.s(v.c.room)))).or_default();
         if v.readable() && v.scan.duration > 0.0 {
             e.push((v.wall0, v.wall0 + v.scan.duration.round() as Ts));
@@ -359,7 +364,15 @@ fn missing_coverage(t: &Tables, p: &Params, videos: &[Video]) -> Vec<Finding> {
         if !audited.contains(&s.inst) || s.end <= s.start {
             continue;
         }
-        let merged = footage.get(&(s.inst, norm_room(t.s(s.room)))).map(Vec::as_slice).unwrap_or(&[]);
+        let key = (s.inst, norm_room(t.s(s.room)));
+        // Inspectors usually ask for the footage of a sample of sessions: a
+        // session no `cctv` row claims to show is not audited, unless the
+        // table is declared the centre's full inventory.
+        let claimed = claims.get(&key).is_some_and(|c| c.iter().any(|&(a, b)| a <= s.end && b >= s.start));
+        if !claimed && !p.coverage_unclaimed_sessions {
+            continue;
+        }
+        let merged = footage.get(&key).map(Vec::as_slice).unwrap_or(&[]);
         let len = s.end - s.start;
         let cov = covered(s.start, s.end, merged);
         per_inst.entry(s.inst).or_default().push((si, len, len - cov));
@@ -415,8 +428,8 @@ fn missing_coverage(t: &Tables, p: &Params, videos: &[Video]) -> Vec<Finding> {
                 format!("{k} of {n} exam sessions lack footage ({whole} with none at all): {:.0} exam minutes not covered", uncovered as f64 / 60.0),
             )
             .method(
-                format!("按机构和考场匹配录像，以录像开始时间加实际解码时长（非声明时长）计算覆盖区间，与每场考试起止时间比较；未覆盖时长达到 {:.0} 秒的场次列出。", p.coverage_min_gap_seconds),
-                format!("Footage matched by institution and room; each video covers claimed start + its real decoded duration (not the claimed one); sessions with at least {:.0} s not covered are listed.", p.coverage_min_gap_seconds),
+                format!("按机构和考场匹配录像，以录像开始时间加实际解码时长（非声明时长）计算覆盖区间，与清单声称覆盖的每场考试起止时间比较；未覆盖时长达到 {:.0} 秒的场次列出。", p.coverage_min_gap_seconds),
+                format!("Footage matched by institution and room; each video covers claimed start + its real decoded duration (not the claimed one), compared with every session the cctv list claims to cover; sessions with at least {:.0} s not covered are listed.", p.coverage_min_gap_seconds),
             )
             .evidence(table);
         out.push(f);

@@ -114,8 +114,8 @@ impl Default for SampleOptions {
             keyframes_only: false,
             threads: 0,
             min_side: 16,
-            motion_cell_min: 6.0,
-            fg_cell_min: 12.0,
+            motion_cell_min: 3.0,
+            fg_cell_min: 6.0,
         }
     }
 }
