@@ -55,6 +55,7 @@ pub struct Params {
     pub frozen_motion_max: f32,
     pub frozen_hash_max: u32,
     pub frozen_min_seconds: f64,
+    pub frozen_min_samples: usize,
     // black
     pub black_mean_max: f32,
     pub flat_std_max: f32,
@@ -111,9 +112,10 @@ impl Default for Params {
             claim_tolerance_share: 0.02,
             creation_before_claim_seconds: 3600.0,
             creation_severity: 0.15,
-            frozen_motion_max: 0.1,
+            frozen_motion_max: 0.01,
             frozen_hash_max: 2,
             frozen_min_seconds: 10.0,
+            frozen_min_samples: 3,
             black_mean_max: 16.0,
             flat_std_max: 4.0,
             black_min_seconds: 10.0,
@@ -611,8 +613,14 @@ pub fn find_runs(frames: &[FrameSample], p: &Params, kind: RunKind) -> Vec<(usiz
             (false, Some(s)) => {
                 let e = i - 1;
                 let len = frames[e].t - frames[s].t + if kind == RunKind::Black { dt } else { 0.0 };
-                let min = if kind == RunKind::Black { p.black_min_seconds } else { p.frozen_min_seconds };
-                if len + 1e-9 >= min {
+                let (min, min_n) = if kind == RunKind::Black {
+                    (p.black_min_seconds, 1)
+                } else {
+                    (p.frozen_min_seconds, p.frozen_min_samples)
+                };
+                // a frozen run of k still transitions spans k + 1 samples
+                let n = if kind == RunKind::Black { e + 1 - s } else { e - s };
+                if len + 1e-9 >= min && n >= min_n {
                     runs.push((s, e));
                 }
                 start = None;
@@ -648,6 +656,7 @@ fn runs_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video], kind: Run
         let mut frames_ev = Vec::new();
         let mut bad = 0.0;
         let mut total = 0.0;
+        let mut worst: f64 = 0.0;
         let mut flags = Vec::new();
         for v in vs.iter().filter(|v| v.readable()) {
             let fr = &v.scan.frames;
@@ -683,7 +692,8 @@ fn runs_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video], kind: Run
             }
             if !runs.is_empty() {
                 let share = (vbad / v.scan.duration.max(1e-9)).min(1.0);
-                flags.push((SubjectKind::Video, v.id.to_string(), 0.3 + 0.7 * share));
+                worst = worst.max(share);
+                flags.push((SubjectKind::Video, v.id.to_string(), 0.5 + 0.5 * share));
                 bad += vbad;
             }
         }
@@ -691,18 +701,21 @@ fn runs_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video], kind: Run
             continue;
         }
         let share = (bad / total.max(1e-9)).min(1.0);
+        // A run past the threshold already breaks the duty to record the
+        // whole exam (0.5); the worst video's affected share adds the rest.
+        let sev = 0.5 + 0.5 * worst;
         let n = table.total_rows;
         let method = match kind {
             RunKind::Frozen => (
-                format!("每 {:.0} 秒取一帧；相邻取样帧平均亮度差不超过 {} 级（无运动也无传感器噪声）且感知哈希相差不超过 {} 位，持续至少 {:.0} 秒视为画面静止。标定：真实静止画面差值 ≤ 0.007，带噪声的安静考场约 0.66，有人走动约 4–6。", p.interval_seconds, p.frozen_motion_max, p.frozen_hash_max, p.frozen_min_seconds),
-                format!("One frame every {:.0} s; consecutive samples whose mean absolute luma difference is at most {} levels (no motion and no sensor noise) and whose perceptual hashes differ by at most {} bits, for at least {:.0} s, are a frozen picture. Calibration: a frozen still measured ≤ 0.007, a quiet room with sensor noise ≈ 0.66, people walking 4–6.", p.interval_seconds, p.frozen_motion_max, p.frozen_hash_max, p.frozen_min_seconds),
+                format!("每 {:.0} 秒取一帧；相邻取样帧平均亮度差不超过 {} 级（无运动也无传感器噪声）且感知哈希相差不超过 {} 位，持续至少 {:.0} 秒视为画面静止。标定：静止画面经 x264 编码差值 ≤ 0.007，最安静的诚信演示考场 ≥ 0.016，有摄像机噪声的考场 0.3–0.7，有人走动 4–6。", p.interval_seconds, p.frozen_motion_max, p.frozen_hash_max, p.frozen_min_seconds),
+                format!("One frame every {:.0} s; consecutive samples whose mean absolute luma difference is at most {} levels (no motion and no sensor noise) and whose perceptual hashes differ by at most {} bits, for at least {:.0} s, are a frozen picture. Calibration: a still picture re-encoded by x264 measured ≤ 0.007 (I-frame flicker), the quietest honest demo room ≥ 0.016, a room with camera noise 0.3–0.7, people walking 4–6.", p.interval_seconds, p.frozen_motion_max, p.frozen_hash_max, p.frozen_min_seconds),
             ),
             RunKind::Black => (
                 format!("平均亮度 ≤ {} 或亮度标准差 ≤ {}（黑屏或镜头被遮挡、画面无内容）持续至少 {:.0} 秒。", p.black_mean_max, p.flat_std_max, p.black_min_seconds),
                 format!("Mean luma ≤ {} or luma standard deviation ≤ {} (black, covered lens or blank picture) for at least {:.0} s.", p.black_mean_max, p.flat_std_max, p.black_min_seconds),
             ),
         };
-        let mut f = Finding::new(t.inst_id(inst), check, 0.3 + 0.7 * share)
+        let mut f = Finding::new(t.inst_id(inst), check, sev)
             .stat(bad, None)
             .summary(
                 format!("{n} 段{zh_what}，共 {:.0} 秒，占录像总时长 {:.1}%", bad, 100.0 * share),
