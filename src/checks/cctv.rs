@@ -77,7 +77,6 @@ pub struct Params {
     pub match_z_min: f64,
     pub reuse_same_time_seconds: f64,
     pub loop_min_lag_seconds: f64,
-    pub loop_min_lag_samples: usize,
     // evidence
     pub evidence_rows_max: usize,
     pub thumbnails_max: usize,
@@ -132,11 +131,10 @@ impl Default for Params {
             match_distance_ratio_max: 0.6,
             match_min_nulls: 8,
             match_null_offsets: 64,
-            match_candidates_per_pair: 6,
+            match_candidates_per_pair: 3,
             match_z_min: 4.0,
             reuse_same_time_seconds: 60.0,
             loop_min_lag_seconds: 10.0,
-            loop_min_lag_samples: 5,
             evidence_rows_max: 50,
             thumbnails_max: 6,
         }
@@ -810,10 +808,6 @@ pub fn find_matches(p: &Params, scans: &[&VideoScan]) -> Vec<Match> {
         phash: p.index_phash_max,
         bucket_cap: p.index_bucket_cap,
     };
-    // A loop must repeat after more than the picture's own short-term
-    // similarity: at least `loop_min_lag_samples` samples and seconds.
-    let min_lag: Vec<f64> =
-        scans.iter().map(|s| p.loop_min_lag_seconds.max(p.loop_min_lag_samples as f64 * step(&s.frames))).collect();
     // 2. candidate pairs vote for (video a, video b, offset bucket)
     let step_s = p.interval_seconds.max(1e-3);
     let mut votes: HashMap<(usize, usize, i64), Vec<f64>> = HashMap::new();
@@ -824,7 +818,7 @@ pub fn find_matches(p: &Params, scans: &[&VideoScan]) -> Vec<Match> {
         }
         let (ta, tb) = (scans[ra.0].frames[ra.1].t, scans[rb.0].frames[rb.1].t);
         let d = tb - ta;
-        if ra.0 == rb.0 && d.abs() < min_lag[ra.0] {
+        if ra.0 == rb.0 && d.abs() < p.loop_min_lag_seconds {
             continue;
         }
         votes.entry((ra.0, rb.0, (d / step_s).round() as i64)).or_default().push(d);
@@ -844,16 +838,13 @@ pub fn find_matches(p: &Params, scans: &[&VideoScan]) -> Vec<Match> {
         *n_tried += 1;
         ds.sort_by(f64::total_cmp);
         let d = ds[ds.len() / 2];
-
+        if done.iter().any(|&(x, y, e)| x == a && y == b && (e - d).abs() < 3.0 * step_s) {
+            continue;
+        }
         let (fa, fb) = (&scans[a].frames, &scans[b].frames);
-        // sparse footage (a frame every 15 s) is sampled at its own pace
-        let step_s = step_s.max(step(fa)).max(step(fb));
         let tol_t = step_s * 0.75;
         let pairs = align(p, fa, fb, d, tol_t);
         if pairs.len() < p.match_min_frames.max(1) {
-            continue;
-        }
-        if done.iter().any(|&(x, y, e)| x == a && y == b && (e - d).abs() < 3.0 * step_s) {
             continue;
         }
         let span = fa[pairs[pairs.len() - 1].0].t - fa[pairs[0].0].t;
@@ -875,7 +866,7 @@ pub fn find_matches(p: &Params, scans: &[&VideoScan]) -> Vec<Match> {
             let dn = k as f64 * step_s;
             k += stride;
             // within one video only positive lags are distinct
-            if (dn - d).abs() < 3.0 * step_s || (a == b && dn < min_lag[a]) {
+            if (dn - d).abs() < 3.0 * step_s || (a == b && dn < p.loop_min_lag_seconds) {
                 continue;
             }
             let pn = align(p, fa, fb, dn, tol_t);

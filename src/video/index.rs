@@ -1,10 +1,8 @@
 //! Near-duplicate index over sampled frames: multi-index hashing (Norouzi,
-//! Punjani & Fleet 2012) on the 64-bit foreground and motion maps, one table
-//! per 8-bit row of each 8×8 map (16 tables). Two frames whose maps agree on
-//! a whole non-empty row become a candidate pair, which is then verified on
-//! all three hashes (foreground, motion, appearance). Motion rows matter in
-//! exam rooms, where seated candidates make the foreground map nearly
-//! constant and its buckets too full to be informative. This finds the same footage across all
+//! Punjani & Fleet 2012) on the 64-bit foreground map, one table per 8-bit
+//! row of the 8×8 map. Two frames whose maps agree on a whole non-empty row
+//! become a candidate pair, which is then verified on all three hashes
+//! (foreground, motion, appearance). This finds the same footage across all
 //! videos of a dataset without comparing every frame with every other.
 //!
 //! Only frames with something moving in them are indexed: a motionless room
@@ -35,11 +33,10 @@ pub struct Tolerance {
 
 /// Index pairs `(i, j)`, `i < j`, of items that match within `tol`; sorted.
 pub fn near_pairs(items: &[Key], tol: &Tolerance) -> Vec<(u32, u32)> {
-    let mut tables: Vec<HashMap<u8, Vec<u32>>> = vec![HashMap::new(); 16];
+    let mut tables: Vec<HashMap<u8, Vec<u32>>> = vec![HashMap::new(); 8];
     for (i, k) in items.iter().enumerate() {
         for (row, table) in tables.iter_mut().enumerate() {
-            let map = if row < 8 { k.fg } else { k.motion };
-            let v = (map >> (56 - 8 * (row % 8))) as u8;
+            let v = (k.fg >> (56 - 8 * row)) as u8;
             if v != 0 {
                 table.entry(v).or_default().push(i as u32);
             }
@@ -81,9 +78,8 @@ mod tests {
         for i in 0..items.len() {
             for j in i + 1..items.len() {
                 let (a, b) = (items[i], items[j]);
-                let share_row = (0..16).any(|r| {
-                    let (ma, mb) = if r < 8 { (a.fg, b.fg) } else { (a.motion, b.motion) };
-                    let (x, y) = ((ma >> (56 - 8 * (r % 8))) as u8, (mb >> (56 - 8 * (r % 8))) as u8);
+                let share_row = (0..8).any(|r| {
+                    let (x, y) = ((a.fg >> (56 - 8 * r)) as u8, (b.fg >> (56 - 8 * r)) as u8);
                     x != 0 && x == y
                 });
                 if share_row
