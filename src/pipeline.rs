@@ -13,7 +13,7 @@ use crate::model::Models;
 use crate::run::{InputFile, RunInfo, RunResult};
 use crate::score::{self, InstScore};
 use crate::store::Store;
-use crate::video::{self, SampleOptions};
+use crate::video;
 
 /// Which institutions a run reports on. Peer baselines always use the whole
 /// dataset; scope only filters what is scored and written.
@@ -115,8 +115,12 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     progress.set_message("sampling CCTV footage");
     let t2 = Instant::now();
     let params = Params::from_scorecard(&models.scorecard).map_err(anyhow::Error::msg)?;
-    let footage =
-        video::scan_all(&loaded.root, &loaded.tables, &SampleOptions { interval: 2.0, keyframes_only: false });
+    let footage = video::scan_all_cached(
+        &loaded.root,
+        &loaded.tables,
+        &params.cctv.sample_options(),
+        Some(&mut store as &mut dyn video::ScanCache),
+    );
     timings.video = t2.elapsed().as_secs_f64();
 
     progress.inc(1);

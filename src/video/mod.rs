@@ -2,12 +2,25 @@
 //! `cctv` row's file (a video FFmpeg can read, or a folder of timestamped
 //! still frames) into a [`VideoScan`]: real duration, container metadata and
 //! a sequence of small sampled frames with perceptual hashes and statistics.
-//! The `cctv.*` checks read only these scans.
+//! The `cctv.*` checks read only these scans (and [`index`], the pure
+//! near-duplicate index over their hashes).
 //!
 //! **Architecture invariant:** nothing outside `video` calls FFmpeg, and a
-//! file that cannot be decoded yields a scan with `error` set, never a panic.
+//! file that cannot be decoded (or a path that leaves the dataset folder)
+//! yields a scan with `error` set, never a panic.
 
+pub mod frames;
+pub mod hash;
+pub mod index;
+pub mod path;
+pub mod sample;
+
+use std::path::Path;
+
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+
+use crate::dataset::Tables;
 
 /// Scans of every `cctv` row, indexed like `Tables::cctv`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -18,15 +31,32 @@ pub struct Footage {
 /// What the sampler found in one file.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct VideoScan {
-    /// SHA-256 of the file (or of the frame folder's listing and contents).
+    /// SHA-256 of the file (or of the frame folder's names and contents).
     pub sha256: String,
-    /// Real duration in seconds, from the decoded stream.
+    /// Real duration in seconds: from the packets actually present (video
+    /// files) or the first and last frame names (frame folders), never from
+    /// the container header alone.
     pub duration: f64,
+    /// Duration the container header states (may differ on a truncated file).
+    pub header_duration: Option<f64>,
     pub width: u32,
     pub height: u32,
+    /// Decoder name (`h264`, `mpeg4`, …) or `frames/jpeg` for a frame folder.
     pub codec: String,
+    /// Container format (`mov,mp4,m4a,3gp,3g2,mj2`, `avi`, …).
+    pub container: String,
     /// Container `creation_time` tag as written (weak evidence: easy to forge).
     pub creation_time: Option<String>,
+    /// Wall-clock time (local, [`crate::dataset::rows::Ts`]) of the first
+    /// frame when the footage itself carries it (frame folder names).
+    pub wall_start: Option<i64>,
+    /// Whether only keyframes were decoded.
+    pub keyframes_only: bool,
+    /// Video packets read and packets the demuxer or decoder rejected.
+    pub packets: u64,
+    pub bad_packets: u64,
+    /// The first decoder or demuxer message about a damaged packet.
+    pub damage: Option<String>,
     /// Sampled frames in time order.
     pub frames: Vec<FrameSample>,
     /// Why the file could not be read, if it could not (decoder's message).
@@ -46,26 +76,209 @@ pub struct FrameSample {
     pub mean: f32,
     pub std: f32,
     /// Mean absolute luma difference to the previous sampled frame on the
-    /// small grayscale image (0 for the first), and a 64-bit motion hash of
-    /// where it changed: what tells a live quiet room from a frozen picture.
+    /// 128×96 analysis image (0 for the first): sensor noise keeps it above
+    /// zero in a live room, a frozen picture has none.
     pub motion: f32,
+    /// 8×8 map of where the picture changed since the previous sample.
     pub motion_hash: u64,
-    /// Small PNG thumbnail for evidence (kept for every frame the checks may cite).
-    #[serde(skip)]
+    /// 8×8 map of where the picture differs from the video's background
+    /// (per-pixel median of all samples): where the people are. Unlike a
+    /// whole-frame hash it tells two minutes of one fixed camera apart, and
+    /// unlike `motion_hash` it does not depend on the sampling phase.
+    pub fg_hash: u64,
+    /// Small PNG thumbnail for evidence.
+    #[serde(with = "b64_opt", default)]
     pub thumb_png: Option<Vec<u8>>,
 }
 
-/// Sampling settings (from `[params.cctv]` and the command line).
+/// Sampling settings (from `[params.cctv]`).
 #[derive(Debug, Clone)]
 pub struct SampleOptions {
     /// Seconds between sampled frames.
     pub interval: f64,
     /// Decode keyframes only (faster; enough for long-run checks).
     pub keyframes_only: bool,
+    /// Decoder threads per file (0 = FFmpeg's choice).
+    pub threads: usize,
+    /// Smallest picture side that can show a room; smaller is unreadable.
+    pub min_side: u32,
+    /// Luma levels an 8×8 cell must change by to count as motion / foreground.
+    pub motion_cell_min: f32,
+    pub fg_cell_min: f32,
 }
 
-/// Samples every `cctv` row's file under `root`, in parallel.
-pub fn scan_all(root: &std::path::Path, t: &crate::dataset::Tables, opts: &SampleOptions) -> Footage {
-    let _ = (root, opts);
-    Footage { scans: t.cctv.iter().flatten().map(|_| VideoScan::default()).collect() }
+impl Default for SampleOptions {
+    fn default() -> Self {
+        SampleOptions {
+            interval: 2.0,
+            keyframes_only: false,
+            threads: 0,
+            min_side: 16,
+            motion_cell_min: 3.0,
+            fg_cell_min: 6.0,
+        }
+    }
+}
+
+impl SampleOptions {
+    /// What a cached scan must have been made with to be reused.
+    pub fn cache_key(&self) -> String {
+        format!(
+            "v1|interval={}|keyframes={}|min_side={}|motion_cell={}|fg_cell={}",
+            self.interval, self.keyframes_only, self.min_side, self.motion_cell_min, self.fg_cell_min
+        )
+    }
+}
+
+/// A place to keep scans between runs, keyed by content hash and options
+/// (the store implements it in `store::frame_cache`).
+pub trait ScanCache {
+    fn get_scan(&mut self, sha256: &str, options_key: &str) -> Option<VideoScan>;
+    fn put_scan(&mut self, options_key: &str, scan: &VideoScan);
+}
+
+/// Samples every `cctv` row's file under `root`, in parallel, without a cache.
+pub fn scan_all(root: &Path, t: &Tables, opts: &SampleOptions) -> Footage {
+    scan_all_cached(root, t, opts, None)
+}
+
+/// Samples every `cctv` row's file under `root`: hashes the files, reuses
+/// cached scans by SHA-256, decodes the rest in parallel and caches them.
+pub fn scan_all_cached(
+    root: &Path,
+    t: &Tables,
+    opts: &SampleOptions,
+    mut cache: Option<&mut dyn ScanCache>,
+) -> Footage {
+    let Some(rows) = t.cctv.as_ref() else { return Footage::default() };
+    // 1. resolve and hash (parallel, IO bound)
+    let targets: Vec<Result<(path::Target, String), String>> = rows
+        .par_iter()
+        .map(|r| {
+            let target = path::resolve(root, t.s(r.file))?;
+            let sha = match &target {
+                path::Target::File(p) => {
+                    path::sha256_file(p).map_err(|e| format!("cannot read `{}`: {e}", p.display()))?
+                }
+                path::Target::Folder(p) => frames::folder_sha256(p)?,
+            };
+            Ok((target, sha))
+        })
+        .collect();
+    // 2. cache look-up (the store is single-threaded)
+    let key = opts.cache_key();
+    let mut scans: Vec<Option<VideoScan>> = targets
+        .iter()
+        .map(|tg| match (tg, cache.as_deref_mut()) {
+            (Ok((_, sha)), Some(c)) => c.get_scan(sha, &key),
+            (Err(e), _) => Some(VideoScan { error: Some(e.clone()), ..VideoScan::default() }),
+            _ => None,
+        })
+        .collect();
+    // 3. decode the misses in parallel; the same file listed twice is decoded once
+    let mut todo: Vec<(usize, &path::Target, &str)> = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    for (i, tg) in targets.iter().enumerate() {
+        if let (None, Ok((target, sha))) = (&scans[i], tg) {
+            if seen.insert(sha.as_str(), i).is_none() {
+                todo.push((i, target, sha.as_str()));
+            }
+        }
+    }
+    let decoded: Vec<(usize, VideoScan)> = todo
+        .par_iter()
+        .map(|&(i, target, sha)| {
+            let mut s = match target {
+                path::Target::File(p) => sample::scan_video(p, opts),
+                path::Target::Folder(p) => frames::scan_folder(p, opts),
+            };
+            s.sha256 = sha.to_string();
+            (i, s)
+        })
+        .collect();
+    for (i, s) in decoded {
+        if let Some(c) = cache.as_deref_mut() {
+            c.put_scan(&key, &s);
+        }
+        scans[i] = Some(s);
+    }
+    for (i, tg) in targets.iter().enumerate() {
+        if scans[i].is_none() {
+            if let Ok((_, sha)) = tg {
+                scans[i] = seen.get(sha.as_str()).and_then(|&j| scans[j].clone());
+            }
+        }
+    }
+    Footage { scans: scans.into_iter().map(Option::unwrap_or_default).collect() }
+}
+
+/// Turns a stream of small gray frames into [`FrameSample`]s: statistics and
+/// hashes per frame, motion against the previous one, and (at the end) the
+/// foreground maps against the median background.
+pub(crate) struct Analyzer {
+    opts: SampleOptions,
+    prev: Option<Vec<u8>>,
+    smalls: Vec<Vec<u8>>,
+    pub frames: Vec<FrameSample>,
+}
+
+/// Size of the image the background and foreground maps are computed on.
+const BG_W: usize = 32;
+const BG_H: usize = 24;
+
+impl Analyzer {
+    pub fn new(opts: &SampleOptions) -> Self {
+        Analyzer { opts: opts.clone(), prev: None, smalls: Vec::new(), frames: Vec::new() }
+    }
+
+    /// Adds one analysis image (`hash::W`×`hash::H` gray) taken at `t` seconds.
+    pub fn push(&mut self, t: f64, img: &[u8]) {
+        use hash::{H, W};
+        let (mean, std) = hash::mean_std(img);
+        let (motion, motion_hash) = match &self.prev {
+            Some(p) => (hash::mean_abs_diff(p, img), hash::diff_map(p, img, W, H, self.opts.motion_cell_min)),
+            None => (0.0, 0),
+        };
+        let thumb = hash::shrink(img, W, H, hash::THUMB_W, hash::THUMB_H);
+        self.frames.push(FrameSample {
+            t,
+            dhash: hash::dhash(img, W, H),
+            phash: hash::phash(img, W, H),
+            mean,
+            std,
+            motion,
+            motion_hash,
+            fg_hash: 0,
+            thumb_png: hash::png_gray(&thumb, hash::THUMB_W, hash::THUMB_H),
+        });
+        self.smalls.push(hash::shrink(img, W, H, BG_W, BG_H));
+        self.prev = Some(img.to_vec());
+    }
+
+    pub fn finish(mut self) -> Vec<FrameSample> {
+        let refs: Vec<&[u8]> = self.smalls.iter().map(Vec::as_slice).collect();
+        let bg = hash::median_image(&refs);
+        for (f, s) in self.frames.iter_mut().zip(&self.smalls) {
+            let diff: Vec<u8> = s.iter().zip(&bg).map(|(&a, &b)| a.abs_diff(b)).collect();
+            f.fg_hash = hash::threshold_map(&diff, BG_W, BG_H, self.opts.fg_cell_min);
+        }
+        self.frames
+    }
+}
+
+mod b64_opt {
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(b) => s.serialize_some(&base64::engine::general_purpose::STANDARD.encode(b)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        let o: Option<String> = Option::deserialize(d)?;
+        o.map(|t| base64::engine::general_purpose::STANDARD.decode(t).map_err(serde::de::Error::custom)).transpose()
+    }
 }

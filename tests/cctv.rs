@@ -1,0 +1,350 @@
+//! CCTV checks end to end through the library: clips are built inside the
+//! test with the `ffmpeg` CLI (lavfi sources) and from the real surveillance
+//! clip `vtest.avi` of Debian's `opencv-doc` package (a fixed elevated
+//! camera, 768×576, 10 fps, 79.5 s, people walking), with falsified variants
+//! planted (frozen, black, re-encoded segment claimed for another session,
+//! looped, truncated, unreadable). Each check must find exactly what was
+//! planted and nothing in the untouched real footage.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use kaopei::checks::{self, Ctx, Finding, Params, SubjectKind};
+use kaopei::dataset::intern::Sym;
+use kaopei::dataset::rows::{days_from_civil, Cctv, ExamSession, InstKind, Institution, OpRef, Part, Tables, Ts};
+use kaopei::model::Models;
+use kaopei::video::{self, Footage};
+
+const DATA: &str = "/usr/share/doc/opencv-doc/examples/data";
+
+/// The real clip, gunzipped into `dir` if the package ships it compressed.
+fn opencv_file(dir: &Path, name: &str) -> PathBuf {
+    let plain = Path::new(DATA).join(name);
+    if plain.exists() {
+        return plain;
+    }
+    let gz = Path::new(DATA).join(format!("{name}.gz"));
+    assert!(gz.exists(), "{} not found: install Debian's opencv-doc package (make deps)", plain.display());
+    let out = dir.join(name);
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!("gunzip -c '{}' > '{}'", gz.display(), out.display()))
+        .status()
+        .expect("gunzip runs");
+    assert!(o.success());
+    out
+}
+
+#[track_caller]
+fn ffmpeg(dir: &Path, args: &str) {
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!("ffmpeg -nostdin -v error -y {args}"))
+        .current_dir(dir)
+        .output()
+        .expect("ffmpeg runs");
+    assert!(o.status.success(), "ffmpeg {args}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+fn at(y: i32, m: u32, d: u32, h: i64, mi: i64, s: i64) -> Ts {
+    i64::from(days_from_civil(y, m, d)) * 86_400 + h * 3600 + mi * 60 + s
+}
+
+/// Builds `Tables` with one exam centre, its sessions and its CCTV rows.
+struct Builder {
+    t: Tables,
+}
+
+impl Builder {
+    fn new() -> Builder {
+        let mut t = Tables::default();
+        let id = t.strings.intern("E1");
+        let name = t.strings.intern("示范考点");
+        let region = t.strings.intern("410800");
+        t.institutions.push(Institution { line: 2, id, name, kind: InstKind::Exam, region, seats: Some(40) });
+        t.exam_sessions = Some(Vec::new());
+        t.cctv = Some(Vec::new());
+        Builder { t }
+    }
+
+    fn sym(&mut self, s: &str) -> Sym {
+        self.t.strings.intern(s)
+    }
+
+    fn session(&mut self, id: &str, room: &str, start: Ts, end: Ts) {
+        let (id, room, op) = (self.sym(id), self.sym(room), self.sym("低压电工作业"));
+        let line = 2 + self.t.exam_sessions.as_ref().map_or(0, Vec::len) as u32;
+        self.t.exam_sessions.get_or_insert_with(Vec::new).push(ExamSession {
+            line,
+            id,
+            inst: 0,
+            room,
+            operation: OpRef { raw: op, op: None },
+            part: Part::Theory,
+            start,
+            end,
+            seats: None,
+            proctor: None,
+        });
+    }
+
+    fn video(&mut self, id: &str, room: &str, file: &str, start: Ts, end: Option<Ts>) {
+        let (id, room, file) = (self.sym(id), self.sym(room), self.sym(file));
+        let line = 2 + self.t.cctv.as_ref().map_or(0, Vec::len) as u32;
+        self.t.cctv.get_or_insert_with(Vec::new).push(Cctv {
+            line,
+            id,
+            inst: 0,
+            room,
+            camera: None,
+            file,
+            claimed_start: start,
+            claimed_end: end,
+        });
+    }
+}
+
+fn run_checks(root: &Path, t: &Tables) -> (Footage, Vec<Finding>) {
+    let models = Models::load(None).expect("built-in models");
+    let params = Params::from_scorecard(&models.scorecard).expect("params");
+    let footage = video::scan_all(root, t, &params.cctv.sample_options());
+    let ctx = Ctx { t, ops: &models.operations, card: &models.scorecard, params: &params, footage: &footage };
+    let findings = checks::cctv::run(&ctx);
+    (footage, findings)
+}
+
+/// Subjects of one kind flagged by one check.
+fn flagged(findings: &[Finding], check: &str, kind: SubjectKind) -> BTreeSet<String> {
+    findings
+        .iter()
+        .filter(|f| f.check == check)
+        .flat_map(|f| f.flags.iter().filter(|g| g.kind == kind).map(|g| g.subject_id.clone()))
+        .collect()
+}
+
+fn set(ids: &[&str]) -> BTreeSet<String> {
+    ids.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn untouched_real_footage_is_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let vtest = opencv_file(root, "vtest.avi");
+    std::fs::copy(&vtest, root.join("vtest.avi")).unwrap();
+    // the damaged Megamind_bugy.avi (packed B-frames, packets without
+    // timestamps): FFmpeg 5.1 recovers it; it must read with sane times.
+    let bugy = opencv_file(root, "Megamind_bugy.avi");
+    std::fs::copy(&bugy, root.join("bugy.avi")).unwrap();
+
+    let mut b = Builder::new();
+    let s = at(2024, 7, 10, 9, 0, 0);
+    b.session("S1", "R1", s, s + 79);
+    b.video("V1", "R1", "vtest.avi", s, Some(s + 80));
+    b.video("V2", "R2", "bugy.avi", s, Some(s + 9));
+    let (footage, findings) = run_checks(root, &b.t);
+
+    let v1 = &footage.scans[0];
+    assert_eq!(v1.error, None);
+    assert!((v1.duration - 79.5).abs() < 0.2, "vtest real duration {}", v1.duration);
+    assert_eq!((v1.width, v1.height), (768, 576));
+    assert_eq!(v1.frames.len(), 40);
+    // a live room: every sample after the first differs by far more than noise
+    assert!(
+        v1.frames[1..].iter().all(|f| f.motion > 1.0),
+        "{:?}",
+        v1.frames.iter().map(|f| f.motion).collect::<Vec<_>>()
+    );
+    let v2 = &footage.scans[1];
+    assert_eq!(v2.error, None, "Megamind_bugy.avi");
+    assert!((v2.duration - 9.0).abs() < 0.2, "bugy duration {}", v2.duration);
+    assert!(v2.frames.windows(2).all(|w| w[1].t > w[0].t));
+    assert!(findings.is_empty(), "{:#?}", findings.iter().map(|f| (&f.check, &f.summary_en)).collect::<Vec<_>>());
+}
+
+#[test]
+fn planted_falsifications_are_found_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let vtest = opencv_file(root, "vtest.avi");
+    std::fs::copy(&vtest, root.join("vtest.avi")).unwrap();
+    let v = "vtest.avi";
+    // frozen: one still of the room looped for 30 s
+    ffmpeg(root, &format!("-ss 20 -i {v} -frames:v 1 still.png"));
+    ffmpeg(root, "-loop 1 -i still.png -t 30 -r 10 -c:v libx264 -preset veryfast -pix_fmt yuv420p frozen.mp4");
+    // black: 20 s of black (a covered camera)
+    ffmpeg(root, "-f lavfi -i color=c=black:s=320x240:r=5 -t 20 -c:v libx264 -pix_fmt yuv420p black.mp4");
+    // re-used: vtest 31–56 s re-encoded at 480×360 and 200 kb/s, claimed for another day
+    ffmpeg(root, &format!("-i {v} -ss 31 -t 25 -vf scale=480:360 -c:v libx264 -b:v 200k -pix_fmt yuv420p reenc.mp4"));
+    // looped: vtest 0–20 s played three times (also re-use of V1's first 20 s)
+    ffmpeg(root, &format!("-i {v} -t 20 -c:v libx264 -preset veryfast -pix_fmt yuv420p seg.mp4"));
+    ffmpeg(root, "-stream_loop 2 -i seg.mp4 -c copy loop.mp4");
+    // truncated: an MP4 cut in half (its index, at the end, is lost)
+    ffmpeg(root, "-f lavfi -i testsrc=s=320x240:r=5 -t 20 -c:v libx264 -pix_fmt yuv420p whole.mp4");
+    let whole = std::fs::read(root.join("whole.mp4")).unwrap();
+    std::fs::write(root.join("truncated.mp4"), &whole[..whole.len() / 2]).unwrap();
+    // claim mismatch: 20 s of sensor noise claimed as 120 s, tagged as created 16 days earlier
+    ffmpeg(
+        root,
+        "-f lavfi -i color=c=gray:s=320x240:r=5,noise=alls=30:allf=t -t 20 -c:v libx264 -pix_fmt yuv420p \
+         -metadata creation_time=2024-07-01T00:00:00Z noise.mp4",
+    );
+    // unreadable: 1×1 picture, audio only, empty file
+    ffmpeg(root, "-f lavfi -i color=c=red:s=2x2:r=5 -t 5 -vf scale=1:1 -c:v ffv1 one.mkv");
+    ffmpeg(root, "-f lavfi -i sine=d=5 -c:a aac audio.mp4");
+    std::fs::write(root.join("empty.mp4"), b"").unwrap();
+
+    let mut b = Builder::new();
+    let day = |d: u32| at(2024, 7, d, 9, 0, 0);
+    b.session("S1", "R1", day(10), day(10) + 79);
+    b.video("V1", "R1", "vtest.avi", day(10), Some(day(10) + 80));
+    b.session("S2", "R1", day(11), day(11) + 30);
+    b.video("V2", "R1", "frozen.mp4", day(11), Some(day(11) + 30));
+    b.session("S3", "R1", day(12), day(12) + 20);
+    b.video("V3", "R1", "black.mp4", day(12), Some(day(12) + 20));
+    b.session("S4", "R1", day(13), day(13) + 25);
+    b.video("V4", "R1", "reenc.mp4", day(13), Some(day(13) + 25));
+    b.session("S5", "R1", day(14), day(14) + 60);
+    b.video("V5", "R1", "loop.mp4", day(14), Some(day(14) + 60));
+    b.session("S6", "R1", day(15), day(15) + 20);
+    b.video("V6", "R1", "truncated.mp4", day(15), Some(day(15) + 20));
+    b.session("S7", "R1", day(16), day(16) + 1800);
+    b.video("V7", "R1", "missing.mp4", day(16), Some(day(16) + 1800)); // listed, never produced
+    b.session("S8", "R1", day(17), day(17) + 120);
+    b.video("V8", "R1", "noise.mp4", day(17), Some(day(17) + 120));
+    b.video("V9", "R9", "../../etc/passwd", day(18), None);
+    b.video("V10", "R9", "one.mkv", day(18), None);
+    b.video("V11", "R9", "audio.mp4", day(18), None);
+    b.video("V12", "R9", "empty.mp4", day(18), None);
+    let (footage, findings) = run_checks(root, &b.t);
+    let show = || findings.iter().map(|f| format!("{} {}", f.check, f.summary_en)).collect::<Vec<_>>().join("\n");
+
+    // the sampler's view of the planted files
+    let err = |i: usize| footage.scans[i].error.clone().unwrap_or_default();
+    assert!(err(5).contains("moov") || err(5).contains("open"), "truncated: {}", err(5));
+    assert!(err(6).contains("does not exist"), "{}", err(6));
+    assert!(err(8).contains(".."), "{}", err(8));
+    assert!(err(9).contains("too small"), "{}", err(9));
+    assert!(err(10).contains("no video stream"), "{}", err(10));
+    assert!(err(11).contains("empty"), "{}", err(11));
+    assert!((footage.scans[7].duration - 20.0).abs() < 0.3, "noise real duration {}", footage.scans[7].duration);
+    assert!((footage.scans[4].duration - 60.0).abs() < 0.5, "loop duration {}", footage.scans[4].duration);
+
+    let vid = |c: &str| flagged(&findings, c, SubjectKind::Video);
+    let ses = |c: &str| flagged(&findings, c, SubjectKind::Session);
+    assert_eq!(vid("cctv.unreadable"), set(&["V10", "V11", "V12", "V6", "V7", "V9"]), "{}", show());
+    assert_eq!(ses("cctv.missing_coverage"), set(&["S6", "S7"]), "{}", show());
+    assert_eq!(vid("cctv.claim_mismatch"), set(&["V8"]), "{}", show());
+    assert_eq!(vid("cctv.frozen"), set(&["V2"]), "{}", show());
+    assert_eq!(ses("cctv.frozen"), set(&["S2"]), "{}", show());
+    assert_eq!(vid("cctv.black"), set(&["V3"]), "{}", show());
+    assert_eq!(vid("cctv.loop"), set(&["V5"]), "{}", show());
+    assert_eq!(vid("cctv.reused"), set(&["V1", "V4", "V5"]), "{}", show());
+    assert_eq!(ses("cctv.reused"), set(&["S1", "S4", "S5"]), "{}", show());
+
+    // the claim finding names both the duration and the (weak) creation_time
+    let claim = findings.iter().find(|f| f.check == "cctv.claim_mismatch").expect("claim finding");
+    assert_eq!(claim.evidence[0].total_rows, 2);
+    assert!(claim.evidence[0].rows.iter().any(|r| r[3].contains("weak")));
+    // the re-encoded segment is matched at its true offset (31 s into V1)
+    let reused = findings.iter().find(|f| f.check == "cctv.reused").expect("re-use finding");
+    let row = reused.evidence[0].rows.iter().find(|r| r[3] == "V4" || r[0] == "V4").expect("V4 row");
+    assert_eq!(&row[0], "V1", "{row:?}");
+    // frozen and black evidence carry thumbnails with wall-clock times
+    for c in ["cctv.frozen", "cctv.black", "cctv.reused", "cctv.loop"] {
+        let f = findings.iter().find(|f| f.check == c).expect(c);
+        assert!(!f.frames.is_empty() && f.frames.iter().all(|r| r.thumbnail_png.is_some()), "{c}");
+        assert!(f.frames.iter().all(|r| r.wall_time.starts_with("2024-07-")), "{c}");
+        assert!(f.severity > 0.3 && f.severity <= 1.0, "{c} {}", f.severity);
+    }
+}
+
+#[test]
+fn frame_folders_carry_their_own_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let vtest = opencv_file(root, "vtest.avi");
+    // 50 stills one second apart, named by capture time, from the real clip
+    std::fs::create_dir(root.join("live")).unwrap();
+    ffmpeg(root, &format!("-ss 20 -i '{}' -t 50 -vf fps=1 live/f%02d.jpg", vtest.display()));
+    std::fs::create_dir(root.join("late")).unwrap();
+    std::fs::create_dir(root.join("still")).unwrap();
+    std::fs::copy(root.join("live/f01.jpg"), root.join("still.jpg")).unwrap();
+    for i in 1..=50 {
+        let src = root.join(format!("live/f{i:02}.jpg"));
+        let name = format!("20240710T0900{:02}_cam1.jpg", i - 1);
+        std::fs::copy(&src, root.join("live").join(&name)).unwrap();
+        // the same stills stamped one hour later than claimed
+        std::fs::copy(&src, root.join("late").join(format!("20240710T1000{:02}.jpg", i - 1))).unwrap();
+        // one still copied 20 times: a frozen picture
+        std::fs::copy(root.join("still.jpg"), root.join("still").join(&name)).unwrap();
+        std::fs::remove_file(&src).unwrap();
+    }
+    let mut b = Builder::new();
+    let s = at(2024, 7, 10, 9, 0, 0);
+    b.session("S1", "R1", s, s + 50);
+    b.video("F1", "R1", "live", s, None);
+    b.session("S2", "R2", s, s + 50);
+    b.video("F2", "R2", "still", s, None);
+    b.session("S3", "R3", s, s + 50);
+    b.video("F3", "R3", "late", s, None);
+    let (footage, findings) = run_checks(root, &b.t);
+    let show = || findings.iter().map(|f| format!("{} {}", f.check, f.summary_en)).collect::<Vec<_>>().join("\n");
+    assert_eq!(footage.scans[0].error, None);
+    assert_eq!(footage.scans[0].wall_start, Some(s));
+    assert_eq!(footage.scans[0].duration, 50.0);
+    assert_eq!(footage.scans[0].frames.len(), 25);
+    assert_eq!(flagged(&findings, "cctv.frozen", SubjectKind::Video), set(&["F2"]), "{}", show());
+    assert_eq!(flagged(&findings, "cctv.claim_mismatch", SubjectKind::Video), set(&["F3"]), "{}", show());
+    // F3's real times (10:00) leave S3 (09:00) uncovered
+    assert_eq!(flagged(&findings, "cctv.missing_coverage", SubjectKind::Session), set(&["S3"]), "{}", show());
+    // F3 shows the same frames as F1 at another hour
+    assert_eq!(flagged(&findings, "cctv.reused", SubjectKind::Video), set(&["F1", "F3"]), "{}", show());
+    assert!(flagged(&findings, "cctv.black", SubjectKind::Video).is_empty());
+    assert!(flagged(&findings, "cctv.loop", SubjectKind::Video).is_empty());
+}
+
+#[test]
+fn cache_avoids_decoding_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    ffmpeg(root, "-f lavfi -i testsrc=s=320x240:r=5 -t 10 -c:v libx264 -pix_fmt yuv420p a.mp4");
+    let mut b = Builder::new();
+    b.video("V1", "R1", "a.mp4", at(2024, 7, 10, 9, 0, 0), None);
+    let opts = video::SampleOptions::default();
+    let mut store = kaopei::store::Store::open(&root.join("k.db")).unwrap();
+    let first = video::scan_all_cached(root, &b.t, &opts, Some(&mut store));
+    assert_eq!(first.scans[0].error, None);
+    // replace the file by garbage with the *same* name: the hash changes, so
+    // the cache must not answer, and the garbage is reported
+    let key = opts.cache_key();
+    assert!(store.get_video_scan(&first.scans[0].sha256, &key).unwrap().is_some());
+    let again = video::scan_all_cached(root, &b.t, &opts, Some(&mut store));
+    assert_eq!(again.scans[0], first.scans[0]);
+    std::fs::write(root.join("a.mp4"), b"not a video").unwrap();
+    let bad = video::scan_all_cached(root, &b.t, &opts, Some(&mut store));
+    assert!(bad.scans[0].error.is_some());
+}
+
+#[test]
+fn seeking_and_keyframe_modes_sample_the_same_pictures() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // 20 s, 5 fps, a keyframe every second: samples every 5 s fall on keyframes,
+    // so seeking (every-frame mode) and keyframe-only mode must agree exactly.
+    ffmpeg(root, "-f lavfi -i testsrc=s=320x240:r=5 -t 20 -g 5 -c:v libx264 -pix_fmt yuv420p g.mp4");
+    let full = video::SampleOptions { interval: 5.0, ..video::SampleOptions::default() };
+    let key = video::SampleOptions { keyframes_only: true, ..full.clone() };
+    let a = video::sample::scan_video(&root.join("g.mp4"), &full);
+    let b = video::sample::scan_video(&root.join("g.mp4"), &key);
+    let times = |s: &video::VideoScan| s.frames.iter().map(|f| f.t).collect::<Vec<_>>();
+    assert_eq!(times(&a), vec![0.0, 5.0, 10.0, 15.0]);
+    assert_eq!(times(&b), times(&a));
+    assert_eq!(
+        a.frames.iter().map(|f| f.phash).collect::<Vec<_>>(),
+        b.frames.iter().map(|f| f.phash).collect::<Vec<_>>()
+    );
+    assert!((a.duration - 20.0).abs() < 1e-6 && (b.duration - 20.0).abs() < 1e-6, "{} {}", a.duration, b.duration);
+    assert_eq!(a.header_duration, Some(20.0));
+}
