@@ -33,7 +33,8 @@ use serde::Deserialize;
 use super::{idno, ColKind, Ctx, EvidenceTable, Finding, SubjectKind};
 use crate::dataset::intern::Sym;
 use crate::dataset::rows::{
-    civil_from_days, day_of, days_from_civil, fmt_day, Attendance, Certificate, CourseKind, Day, Mode, OpRef, Part, Tables,
+    civil_from_days, day_of, days_from_civil, fmt_day, Attendance, Certificate, CourseKind, Day, Mode, OpRef, Part,
+    Tables,
 };
 use crate::model::operations::{normalise_name, to_half_width, Family};
 use crate::model::Operations;
@@ -460,7 +461,11 @@ fn duplicates(t: &Tables, certs: &[Certificate], key: &[u64], p: &Params, hits: 
                             hits,
                             "cert.duplicate",
                             r,
-                            format!("同一人同一作业类别另有有效证书{}（{}起）", t.s(other.cert_no), fmt_day(other.issued_on)),
+                            format!(
+                                "同一人同一作业类别另有有效证书{}（{}起）",
+                                t.s(other.cert_no),
+                                fmt_day(other.issued_on)
+                            ),
                             format!(
                                 "same person also holds live certificate {} of this operation (from {})",
                                 t.s(other.cert_no),
@@ -535,7 +540,8 @@ fn findings(ctx: &Ctx, a: &Analysis) -> Vec<Finding> {
             continue;
         }
         let share = f64::from(k) / f64::from(n);
-        let severity = (share / p.full_severity_share).max(f64::from(k) / f64::from(p.full_severity_count.max(1))).min(1.0);
+        let severity =
+            (share / p.full_severity_share).max(f64::from(k) / f64::from(p.full_severity_count.max(1))).min(1.0);
         let (title_zh, title_en) =
             ctx.card.check(check).map(|c| (c.title_zh.as_str(), c.title_en.as_str())).unwrap_or((check, check));
         let mut table = EvidenceTable::new(
@@ -583,9 +589,11 @@ fn findings(ctx: &Ctx, a: &Analysis) -> Vec<Finding> {
                 ],
                 p.evidence_rows,
             );
-            f = f
-                .flag(SubjectKind::Certificate, t.s(c.cert_no), h.strength)
-                .flag(SubjectKind::Person, idno::normalise(t.s(c.person)), h.strength);
+            f = f.flag(SubjectKind::Certificate, t.s(c.cert_no), h.strength).flag(
+                SubjectKind::Person,
+                idno::normalise(t.s(c.person)),
+                h.strength,
+            );
         }
         out.push(f.evidence(table));
     }
@@ -603,7 +611,9 @@ fn method_zh(check: &str, p: &Params) -> String {
     let rule = match check {
         "cert.invalid_id" => "按GB 11643-1999校验持证人身份证号码（位数、省级代码、出生日期、校验码）".to_string(),
         "cert.number_mismatch" => "特种作业操作证编号应为“T+身份证号”".to_string(),
-        "cert.duplicate" => format!("同一编号不得登记给不同人；同一人同一作业类别的两张证书有效期重叠超过{}天", p.live_overlap_days),
+        "cert.duplicate" => {
+            format!("同一编号不得登记给不同人；同一人同一作业类别的两张证书有效期重叠超过{}天", p.live_overlap_days)
+        }
         "cert.no_passing_exam" => format!("发证前{}个月内须有该作业类别理论和实操考试合格记录", p.exam_window_months),
         "cert.issued_before_exam" => "发证日期不得早于理论和实操考试均合格的日期".to_string(),
         "cert.name_mismatch" => "证书姓名与所依据考试档案的姓名比对".to_string(),
@@ -613,7 +623,11 @@ fn method_zh(check: &str, p: &Params) -> String {
             p.hours_tolerance * 100.0
         ),
     };
-    format!("{rule}；严重度按受影响证书数（{}张为满）和占比（{:.0}%为满）计。", p.full_severity_count, p.full_severity_share * 100.0)
+    format!(
+        "{rule}；严重度按受影响证书数（{}张为满）和占比（{:.0}%为满）计。",
+        p.full_severity_count,
+        p.full_severity_share * 100.0
+    )
 }
 
 fn method_en(check: &str, p: &Params) -> String {
@@ -827,8 +841,7 @@ pub(crate) mod fixture {
 
         pub(crate) fn run(&self, f: fn(&Ctx) -> Vec<Finding>) -> Vec<Finding> {
             let footage = crate::video::Footage::default();
-            let ctx =
-                Ctx { t: &self.t, ops: &self.ops, card: &self.card, params: &self.params, footage: &footage };
+            let ctx = Ctx { t: &self.t, ops: &self.ops, card: &self.card, params: &self.params, footage: &footage };
             let mut v = f(&ctx);
             v.sort_by(|a, b| (&a.institution_id, &a.check).cmp(&(&b.institution_id, &b.check)));
             v
@@ -908,7 +921,10 @@ mod tests {
         check(&fx, &both("cert.number_mismatch"));
         let f = &fx.run(run)[0];
         assert_eq!(f.evidence[0].total_rows, 1);
-        assert_eq!(f.flags.iter().find(|fl| fl.kind == SubjectKind::Person).map(|fl| fl.subject_id.as_str()), Some(p.as_str()));
+        assert_eq!(
+            f.flags.iter().find(|fl| fl.kind == SubjectKind::Person).map(|fl| fl.subject_id.as_str()),
+            Some(p.as_str())
+        );
     }
 
     #[test]
