@@ -2,7 +2,9 @@
 //! returns the process exit code: 0 done, 1 done with red-tier institutions,
 //! 2 error (mapped in `main`).
 
+pub mod calibrate;
 pub mod ingest;
+pub mod merge;
 pub mod score;
 pub mod synth;
 
@@ -29,6 +31,12 @@ pub enum Command {
     /// One institution: the same as `score`, reporting only on `--institution`
     /// (peer baselines still come from the whole dataset).
     Audit(score::AuditArgs),
+    /// Combine the outputs of `score --shard K/N` runs into one set,
+    /// identical to an unsharded run.
+    Merge(merge::Args),
+    /// Fit scorecard weights and tiers on labelled synthetic datasets and
+    /// report held-out ROC AUC, precision/recall and honest false positives.
+    Calibrate(calibrate::Args),
     /// Generate a synthetic dataset with planted falsification and truth.csv.
     Synth(synth::Args),
 }
@@ -39,6 +47,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Ingest(a) => ingest::run(a),
         Command::Score(a) => score::run(a),
         Command::Audit(a) => score::run_audit(a),
+        Command::Merge(a) => merge::run(a),
+        Command::Calibrate(a) => calibrate::run(a),
         Command::Synth(a) => synth::run(a),
     }
 }
