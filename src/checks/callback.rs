@@ -385,37 +385,52 @@ pub fn candidates(
 ) -> Vec<Candidate> {
     let (Some(classes), Some(att)) = (t.classes.as_deref(), t.attendance.as_deref()) else { return Vec::new() };
     let mut keys = PersonKeys::new(t);
-    // (person, class) -> (hours, name, line, person sym)
-    let mut per: HashMap<(u64, u32), (f64, Option<Sym>, u32, Sym)> = HashMap::new();
+    #[derive(Clone, Copy)]
+    struct InClass {
+        class: u32,
+        hours: f64,
+        name: Option<Sym>,
+        line: u32,
+        person: Sym,
+    }
+    let mut per: HashMap<(u64, u32), InClass> = HashMap::new();
     for a in att {
         match classes.get(a.class as usize) {
             Some(c) if c.inst == inst => {}
             _ => continue,
         }
-        let e = per.entry((keys.key(a.person), a.class)).or_insert((0.0, a.name, a.line, a.person));
-        e.0 += credited_hours(ops, a);
-        e.1 = e.1.or(a.name);
+        let e = per.entry((keys.key(a.person), a.class)).or_insert(InClass {
+            class: a.class,
+            hours: 0.0,
+            name: a.name,
+            line: a.line,
+            person: a.person,
+        });
+        e.hours += credited_hours(ops, a);
+        e.name = e.name.or(a.name);
     }
-    let mut best: HashMap<u64, (u32, f64, f64, Option<Sym>, u32, Sym)> = HashMap::new();
-    for ((k, class), (h, name, line, sym)) in per {
-        let e = best.entry(k).or_insert((class, h, 0.0, name, line, sym));
-        e.2 += h;
-        let better = h > e.1 || (h == e.1 && t.s(classes[class as usize].id) < t.s(classes[e.0 as usize].id));
-        if better {
-            (e.0, e.1, e.3, e.4, e.5) = (class, h, name.or(e.3), line, sym);
+    // Per person: the class with most hours, and the total.
+    let mut best: HashMap<u64, (InClass, f64)> = HashMap::new();
+    for ((k, _), x) in per {
+        let e = best.entry(k).or_insert((x, 0.0));
+        e.1 += x.hours;
+        let (b, cid) = (&e.0, |c: u32| t.s(classes[c as usize].id));
+        if x.hours > b.hours || (x.hours == b.hours && cid(x.class) < cid(b.class)) {
+            let name = x.name.or(b.name);
+            e.0 = InClass { name, ..x };
         }
     }
     let mut out: Vec<Candidate> = best
         .into_values()
-        .map(|(class, _, total, name, line, sym)| {
-            let person = t.s(sym).to_string();
+        .map(|(x, total)| {
+            let person = t.s(x.person).to_string();
             Candidate {
                 flagged: flagged.contains(idno::normalise(&person).as_ref()),
                 person,
-                name: name.map(|n| t.s(n).to_string()),
-                class_id: t.s(classes[class as usize].id).to_string(),
+                name: x.name.map(|n| t.s(n).to_string()),
+                class_id: t.s(classes[x.class as usize].id).to_string(),
                 hours: total,
-                line,
+                line: x.line,
             }
         })
         .collect();

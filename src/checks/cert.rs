@@ -175,11 +175,11 @@ fn same_op(t: &Tables, a: OpRef, b: OpRef) -> bool {
 }
 
 /// Names compared without spaces, width or the several dots of minority names.
-fn norm_person_name(s: &str) -> String {
+pub(crate) fn norm_person_name(s: &str) -> String {
     to_half_width(s).chars().filter(|c| !c.is_whitespace() && !matches!(c, '·' | '•' | '.' | '・' | '‧')).collect()
 }
 
-fn norm_cert_no(s: &str) -> String {
+pub(crate) fn norm_cert_no(s: &str) -> String {
     to_half_width(s).chars().filter(|c| !c.is_whitespace()).flat_map(char::to_uppercase).collect()
 }
 
@@ -414,7 +414,7 @@ pub fn analyse(t: &Tables, ops: &Operations, p: &Params) -> Analysis {
     }
 
     duplicates(t, certs, &cert_key, p, &mut hits);
-    hits.sort_by(|a, b| (a.check, a.cert).cmp(&(b.check, b.cert)));
+    hits.sort_by_key(|h| (h.check, h.cert));
     hits.dedup_by(|a, b| a.check == b.check && a.cert == b.cert);
     Analysis { attributed, hits }
 }
@@ -486,7 +486,8 @@ fn person_op_groups(t: &Tables, certs: &[Certificate], key: &[u64]) -> Vec<Vec<u
         Some(o) => (0u8, u32::from(o), String::new()),
         None => (1u8, 0, normalise_name(t.s(c.operation.raw))),
     };
-    let mut idx: Vec<(u64, (u8, u32, String), Day, u32)> =
+    type Entry = (u64, (u8, u32, String), Day, u32);
+    let mut idx: Vec<Entry> =
         certs.iter().enumerate().map(|(i, c)| (key[i], op_key(c), c.issued_on, i as u32)).collect();
     idx.sort_unstable();
     idx.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1).map(|g| g.iter().map(|e| e.3).collect()).collect()
@@ -686,13 +687,15 @@ pub(crate) mod fixture {
         pub(crate) fn new() -> Fx {
             let m = Models::load(None).unwrap();
             let params = checks::Params::from_scorecard(&m.scorecard).unwrap();
-            let mut t = Tables::default();
-            t.classes = Some(Vec::new());
-            t.attendance = Some(Vec::new());
-            t.exam_sessions = Some(Vec::new());
-            t.exam_records = Some(Vec::new());
-            t.certificates = Some(Vec::new());
-            t.callbacks = Some(Vec::new());
+            let t = Tables {
+                classes: Some(Vec::new()),
+                attendance: Some(Vec::new()),
+                exam_sessions: Some(Vec::new()),
+                exam_records: Some(Vec::new()),
+                certificates: Some(Vec::new()),
+                callbacks: Some(Vec::new()),
+                ..Default::default()
+            };
             let mut fx = Fx { t, ops: m.operations, card: m.scorecard, params };
             fx.inst("T1", InstKind::Training);
             fx.inst("E1", InstKind::Exam);

@@ -4,6 +4,8 @@
 //!
 //! **Architecture invariant:** only this module speaks SQL.
 
+pub mod callbacks;
+
 use std::path::Path;
 
 use anyhow::Result;
