@@ -15,7 +15,9 @@
 //! Severity = effect × evidence, where effect is the excess share over the
 //! base rate relative to `full_excess_share` (for unreachable: the rate
 //! ratio relative to `unreachable_full_ratio`) and evidence is
-//! `min(1, −log10(q) / full_evidence_log10_q)`, both clamped to 0–1.
+//! `min(1, −log10(q) / full_evidence_log10_q)`, both clamped to 0–1; the
+//! unreachable severity is further capped (`unreachable_max_severity`):
+//! an unreachable trainee is unverified, not shown to be fake.
 
 use std::collections::HashMap;
 
@@ -52,6 +54,9 @@ pub struct Params {
     pub unreachable_min_ratio: f64,
     /// Rate ratio at which the effect part of the unreachable severity is 1.
     pub unreachable_full_ratio: f64,
+    /// Cap on the unreachable severity: trainees who cannot be reached are
+    /// unverified, not proven fake (migrant workers change numbers).
+    pub unreachable_max_severity: f64,
     /// Institutions with calls needed besides this one for a peer rate.
     pub min_peers: u32,
     /// Sampling weight of a trainee without training/exam flags.
@@ -160,7 +165,8 @@ pub fn run(ctx: &Ctx) -> Vec<Finding> {
             if q[j] >= p.alpha || ratio < p.unreachable_min_ratio {
                 continue;
             }
-            let sev = severity((ratio - 1.0) / (p.unreachable_full_ratio - 1.0).max(1e-9), q[j], p);
+            let sev = severity((ratio - 1.0) / (p.unreachable_full_ratio - 1.0).max(1e-9), q[j], p)
+                .min(p.unreachable_max_severity);
             let check = "callback.unreachable";
             let mine: Vec<&Trainee> =
                 trainees.iter().filter(|tr| tr.inst == inst && selected(check, tr, calls, p)).collect();
@@ -547,10 +553,10 @@ mod tests {
     #[test]
     fn binomial_reference_values() {
         // The tests below, with the committed base rates:
-        // scipy.stats.binom.sf(5, 30, 0.03) = 0.0002326078062373953 (6 of 30 deny)
-        close(binom::upper_tail(6, 30, 0.03), 0.000_232_607_806_237_395_3);
-        // scipy.stats.binom.sf(1, 30, 0.03) = 0.22692451734463367 (2 of 30: not evidence)
-        close(binom::upper_tail(2, 30, 0.03), 0.226_924_517_344_633_67);
+        // scipy.stats.binom.sf(5, 30, 0.05) = 0.0032824855950018134 (6 of 30 deny)
+        close(binom::upper_tail(6, 30, 0.05), 0.003_282_485_595_001_813_4);
+        // scipy.stats.binom.sf(1, 30, 0.05) = 0.44645792456821287 (2 of 30: not evidence)
+        close(binom::upper_tail(2, 30, 0.05), 0.446_457_924_568_212_87);
         // scipy.stats.binom.sf(7, 30, 0.08) = 0.0019736415940069846 (8 of 30 understate)
         close(binom::upper_tail(8, 30, 0.08), 0.001_973_641_594_006_984_6);
         // scipy.stats.binom.sf(19, 40, (12 + .5) / (160 + 1)) = 1.884000286969126e-12
@@ -573,7 +579,9 @@ mod tests {
         let fd = &fx.run(run)[0];
         assert_eq!(fd.evidence[0].total_rows, 6);
         assert_eq!(fd.flags.len(), 6);
-        assert!(fd.severity > 0.2 && fd.p_value.unwrap() < 1e-3, "{fd:?}");
+        // 6/30 = 20 % against 5 %: effect 0.15 / 0.30 = 0.5; q = BH of
+        // (0.00328, 0.785) = 0.00657 -> evidence 2.18 / 3 = 0.73.
+        assert!((fd.severity - 0.5 * (-0.006_565_f64.log10() / 3.0)).abs() < 1e-3, "{}", fd.severity);
     }
 
     #[test]
@@ -595,6 +603,7 @@ mod tests {
             institution(&mut fx, &format!("T{i}"), 40, 0, 0, 3);
         }
         assert_eq!(found(&fx), vec![("T2".to_string(), "callback.unreachable".to_string())]);
+        assert!(fx.run(run)[0].severity <= fx.params.callback.unreachable_max_severity);
         // Everyone equally hard to reach: nothing.
         let mut fx = Fx::new();
         for i in 2..7 {

@@ -20,6 +20,8 @@
 //! | `cert.validity` | `expires_on` ≠ `issued_on` + the operation's `cert_valid_years` |
 //! | `cert.training_hours_short` | credited training hours before the exam below the syllabus |
 //!
+//! A training institution answers for a certificate only when its own
+//! records include the holder (or the dataset has none of its records).
 //! Exam rules are only applied where the exam archive can answer: when the
 //! certificate's exam centre is in the dataset with sessions, or it names
 //! none. Hours are only checked when the training institution has classes
@@ -206,6 +208,12 @@ pub fn analyse(t: &Tables, ops: &Operations, p: &Params) -> Analysis {
         .map(|(i, r)| (keys.key(r.person), i as u32))
         .collect();
     rec_by_person.sort_unstable();
+    let mut inst_named_by_records = vec![false; t.institutions.len()];
+    for r in records.unwrap_or(&[]) {
+        if let Some(x) = r.training_inst.and_then(|i| inst_named_by_records.get_mut(i as usize)) {
+            *x = true;
+        }
+    }
     let mut centre_has_sessions = vec![false; t.institutions.len()];
     for s in sessions {
         if let Some(x) = centre_has_sessions.get_mut(s.inst as usize) {
@@ -376,6 +384,26 @@ pub fn analyse(t: &Tables, ops: &Operations, p: &Params) -> Analysis {
                 }
             }
         }
+
+        // A training institution answers for a certificate only when its own
+        // records (attendance, or exam records naming it) include the holder,
+        // or when the dataset has no records of it at all: the name on a
+        // sold certificate is the seller's choice, not evidence against it.
+        let key = cert_key[ci as usize];
+        let train_inst = train_inst.filter(|&ti| {
+            let has_data = inst_has_classes.get(ti as usize).copied().unwrap_or(false)
+                || inst_named_by_records.get(ti as usize).copied().unwrap_or(false);
+            let holder_there = attendance.is_some_and(|atts| {
+                att_by_person[slice(&att_by_person, key)]
+                    .iter()
+                    .any(|&(_, ai)| classes[atts[ai as usize].class as usize].inst == ti)
+            }) || records.is_some_and(|recs| {
+                rec_by_person[slice(&rec_by_person, key)]
+                    .iter()
+                    .any(|&(_, r)| recs[r as usize].training_inst == Some(ti))
+            });
+            !has_data || holder_there
+        });
 
         // 2b. Hours before the exam (or before issue when there was none).
         if let (Some(o), Some(atts), Some(ti)) = (op, attendance, train_inst) {
@@ -1081,9 +1109,28 @@ mod tests {
         fx.att(c, &p, Mode::Classroom, i - 20, 8 * 45);
         fx.cert(&format!("T{p}"), &p, "孙七", "低压电工", i, add_months(i, 72), Some("T1"), Some("E9"));
         check(&fx, &[]);
-        // Without any class at all the initial hours are required.
+        // Without any attendance, T1 has no record of the holder: the
+        // certificate merely names it, which is not evidence against T1.
         fx.t.attendance.as_mut().unwrap().clear();
+        check(&fx, &[]);
+        // An exam record naming T1 as the training institution makes it T1's
+        // trainee: with no hours at all, the initial hours are missing.
+        let s = fx.session("E1", "低压电工", Part::Theory, i - 400);
+        fx.record(s, &p, "孙七", 50.0, Some("T1"));
         check(&fx, &[("T1", "cert.training_hours_short")]);
+    }
+
+    #[test]
+    fn sold_certificate_counts_against_the_centre_only() {
+        let mut fx = Fx::new();
+        let i = day(2024, 6, 1);
+        for n in 0..4 {
+            fx.honest(n, i);
+        }
+        // A stranger's certificate naming T1 and E1: no exam, no training.
+        let p = pid(99);
+        fx.cert(&format!("T{p}"), &p, "周八", "低压电工", i, add_months(i, 72), Some("T1"), Some("E1"));
+        check(&fx, &[("E1", "cert.no_passing_exam")]);
     }
 
     #[test]
