@@ -6,8 +6,9 @@
 //! (name, ID number, operation or certificate number differ from the
 //! registry; the `mismatch` column says which) or `invalid_id` (the ID fails
 //! GB 11643-1999). Certificates are indexed by number and by holder ID, so
-//! the cost is one hash look-up per row (100,000 rows take well under a
-//! second after reading).
+//! the cost is one hash look-up per row. Measured: a 100,000-row roster
+//! against a 100,000-certificate registry in 2.6–3.3 s wall including
+//! reading both files (optimised build, 2 shared cores), ~110 MB peak.
 
 use std::collections::HashMap;
 use std::io::Write;
