@@ -55,6 +55,11 @@ pub struct Params {
     /// Credited hours may fall short of the syllabus by this share (clock
     /// rounding of sign-in/out) before a holder counts as short.
     pub hours_tolerance: f64,
+    /// `cert.training_hours_short` needs at least this share of the
+    /// institution's certificates short, and at least `hours_short_min_count`
+    /// (honest trainees miss the odd session; a pattern is a schedule).
+    pub hours_short_min_share: f64,
+    pub hours_short_min_count: u32,
     /// Share of an institution's certificates affected at which severity is 1.
     pub full_severity_share: f64,
     /// Count of affected certificates at which severity is 1.
@@ -565,10 +570,13 @@ fn findings(ctx: &Ctx, a: &Analysis) -> Vec<Finding> {
         let (check, inst) = (CHECKS[chunk[0].0], chunk[0].1);
         let k = chunk.len() as u32;
         let n = per_inst.get(inst as usize).copied().unwrap_or(k).max(k);
-        if k < p.min_certificates.max(1) {
+        let share = f64::from(k) / f64::from(n);
+        if k < p.min_certificates.max(1)
+            || (check == "cert.training_hours_short"
+                && (k < p.hours_short_min_count || share < p.hours_short_min_share))
+        {
             continue;
         }
-        let share = f64::from(k) / f64::from(n);
         let severity =
             (share / p.full_severity_share).max(f64::from(k) / f64::from(p.full_severity_count.max(1))).min(1.0);
         let (title_zh, title_en) =
@@ -1089,34 +1097,63 @@ mod tests {
         a[1].check_out = a[1].check_in + 60 * 45 * 60;
         let c = fx.t.attendance.as_ref().unwrap()[1].class;
         fx.att(c, &q, Mode::Online, i - 80, 100 * 30);
+        // Holder 3: 140 h, within the 10 % tolerance of 148.
+        fx.honest(3, i);
+        let a = fx.t.attendance.as_mut().unwrap();
+        a[3].check_out = a[3].check_in + 140 * 45 * 60;
         check(&fx, &[]);
-        // Holder 1: only 100 h, and 20 more hours logged after the exam do not count.
+        // Holder 1: only 100 h, and 60 more hours logged after the exam do not count.
         let a = fx.t.attendance.as_mut().unwrap();
         a[0].check_out = a[0].check_in + 100 * 45 * 60;
         let p = pid(1);
         fx.att(0, &p, Mode::Classroom, i - 10, 60 * 45);
+        // One short holder is below hours_short_min_count: no finding yet.
+        check(&fx, &[]);
+        // Holder 2 down to 10 h classroom + 100 h online = 110 h: short too.
+        let a = fx.t.attendance.as_mut().unwrap();
+        a[1].check_out = a[1].check_in + 10 * 45 * 60;
         check(&fx, &[("T1", "cert.training_hours_short")]);
         let f = &fx.run(run)[0];
+        assert_eq!(f.evidence[0].total_rows, 2);
         assert!(f.evidence[0].rows[0].last().unwrap().contains("100.0 credited hours"), "{:?}", f.evidence[0].rows);
+    }
+
+    #[test]
+    fn one_short_holder_among_many_is_no_pattern() {
+        let mut fx = Fx::new();
+        let i = day(2024, 6, 1);
+        for n in 0..30 {
+            fx.honest(n, i);
+        }
+        // Two of thirty short: 6.7 % < 10 %.
+        for k in [3, 7] {
+            let a = &mut fx.t.attendance.as_mut().unwrap()[k];
+            a.check_out = a.check_in + 50 * 45 * 60;
+        }
+        check(&fx, &[]);
     }
 
     #[test]
     fn renewal_needs_only_refresher_hours() {
         let mut fx = Fx::new();
         let i = day(2024, 6, 1);
-        let p = pid(4);
-        let c = fx.class("T1", "低压电工", CourseKind::Refresher, i - 20);
-        fx.att(c, &p, Mode::Classroom, i - 20, 8 * 45);
-        fx.cert(&format!("T{p}"), &p, "孙七", "低压电工", i, add_months(i, 72), Some("T1"), Some("E9"));
+        let people = [pid(4), pid(5)];
+        for p in &people {
+            let c = fx.class("T1", "低压电工", CourseKind::Refresher, i - 20);
+            fx.att(c, p, Mode::Classroom, i - 20, 8 * 45);
+            fx.cert(&format!("T{p}"), p, "孙七", "低压电工", i, add_months(i, 72), Some("T1"), Some("E9"));
+        }
         check(&fx, &[]);
-        // Without any attendance, T1 has no record of the holder: the
-        // certificate merely names it, which is not evidence against T1.
+        // Without any attendance, T1 has no record of the holders: the
+        // certificates merely name it, which is not evidence against T1.
         fx.t.attendance.as_mut().unwrap().clear();
         check(&fx, &[]);
-        // An exam record naming T1 as the training institution makes it T1's
-        // trainee: with no hours at all, the initial hours are missing.
+        // Exam records naming T1 as the training institution make them T1's
+        // trainees: with no hours at all, the initial hours are missing.
         let s = fx.session("E1", "低压电工", Part::Theory, i - 400);
-        fx.record(s, &p, "孙七", 50.0, Some("T1"));
+        for p in &people {
+            fx.record(s, p, "孙七", 50.0, Some("T1"));
+        }
         check(&fx, &[("T1", "cert.training_hours_short")]);
     }
 
