@@ -15,6 +15,7 @@ pub mod cctv;
 pub mod cert;
 pub mod exam;
 pub mod finding;
+pub mod idno;
 pub mod responses;
 pub mod training;
 

@@ -5,8 +5,10 @@
 pub mod calibrate;
 pub mod ingest;
 pub mod merge;
+pub mod sample_callbacks;
 pub mod score;
 pub mod synth;
+pub mod verify_certs;
 
 use clap::{Parser, Subcommand};
 
@@ -39,6 +41,12 @@ pub enum Command {
     Calibrate(calibrate::Args),
     /// Generate a synthetic dataset with planted falsification and truth.csv.
     Synth(synth::Args),
+    /// Check a worker roster (CSV/XLSX) against a dataset's certificate
+    /// registry: valid, expired, not_found, mismatch or invalid_id per worker.
+    VerifyCerts(verify_certs::Args),
+    /// Draw a reproducible stratified sample of an institution's trainees to
+    /// phone back; writes the call sheet and records the seed in the store.
+    SampleCallbacks(sample_callbacks::Args),
 }
 
 /// Dispatches a parsed command line.
@@ -50,5 +58,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Merge(a) => merge::run(a),
         Command::Calibrate(a) => calibrate::run(a),
         Command::Synth(a) => synth::run(a),
+        Command::VerifyCerts(a) => verify_certs::run(a),
+        Command::SampleCallbacks(a) => sample_callbacks::run(a),
     }
 }
