@@ -2,7 +2,9 @@
 //! returns the process exit code: 0 done, 1 done with red-tier institutions,
 //! 2 error (mapped in `main`).
 
+pub mod compare;
 pub mod ingest;
+pub mod report;
 pub mod score;
 pub mod synth;
 
@@ -29,6 +31,11 @@ pub enum Command {
     /// One institution: the same as `score`, reporting only on `--institution`
     /// (peer baselines still come from the whole dataset).
     Audit(score::AuditArgs),
+    /// Re-render the HTML (and PDF) reports of a stored run without re-running checks.
+    Report(report::Args),
+    /// Rectification follow-up: compare an institution's findings in two runs
+    /// and state 整改合格 / 整改不合格 (exit code 1 when not accepted).
+    Compare(compare::Args),
     /// Generate a synthetic dataset with planted falsification and truth.csv.
     Synth(synth::Args),
 }
@@ -39,6 +46,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Ingest(a) => ingest::run(a),
         Command::Score(a) => score::run(a),
         Command::Audit(a) => score::run_audit(a),
+        Command::Report(a) => report::run(a),
+        Command::Compare(a) => compare::run(a),
         Command::Synth(a) => synth::run(a),
     }
 }

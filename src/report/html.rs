@@ -73,6 +73,12 @@ pub fn report_file_name(institution_id: &str) -> String {
 /// Writes every institution's report and the index; returns the index path.
 pub fn write_all(out: &Path, result: &RunResult, card: &Scorecard, opts: &HtmlOptions) -> Result<PathBuf> {
     write_reports(out, result, card, opts, None)?;
+    write_index(out, result, card, opts)
+}
+
+/// Writes the overview page `DIR/index.html`; returns its path.
+pub fn write_index(out: &Path, result: &RunResult, card: &Scorecard, opts: &HtmlOptions) -> Result<PathBuf> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create `{}`", out.display()))?;
     let index = out.join("index.html");
     std::fs::write(&index, render_index(result, card, opts))
         .with_context(|| format!("cannot write `{}`", index.display()))?;
