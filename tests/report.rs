@@ -532,8 +532,13 @@ fn chromium_opens_the_index_and_a_report_without_console_errors() {
         assert!(console.is_empty(), "console messages: {console:?}");
         let png = std::fs::read(&shot).unwrap();
         assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "screenshot {}", shot.display());
+        // For a human look: `KAOPEI_KEEP_SCREENSHOTS=DIR cargo test --test report chromium`.
         if let Ok(keep) = std::env::var("KAOPEI_KEEP_SCREENSHOTS") {
-            std::fs::copy(&shot, Path::new(&keep).join(shot.file_name().unwrap())).unwrap();
+            let keep = Path::new(&keep);
+            std::fs::create_dir_all(keep.join("reports")).unwrap();
+            std::fs::copy(&shot, keep.join(shot.file_name().unwrap())).unwrap();
+            let rel = page.strip_prefix(dir.path()).unwrap();
+            std::fs::copy(&page, keep.join(rel)).unwrap();
         }
     }
     // Scripts ran: the filter controls of the index were revealed.

@@ -212,12 +212,12 @@ impl<'a> Page<'a> {
         }
     }
 
-    /// The run's provenance as a definition list.
+    /// The run's provenance as `<dt>`/`<dd>` pairs of a definition list.
     pub fn run_meta(&self, info: &RunInfo) -> String {
         let t = self.t;
         let period =
             info.period.as_ref().map(|(a, b)| format!("{} – {}", esc(a), esc(b))).unwrap_or_else(|| "—".into());
-        let mut s = String::from(r#"<dl class="meta">"#);
+        let mut s = String::new();
         for (k, v) in [
             (t.audit_period, period),
             (t.run_id, info.run_id.to_string()),
@@ -229,8 +229,22 @@ impl<'a> Page<'a> {
         ] {
             let _ = write!(s, "<dt>{k}</dt><dd>{v}</dd>");
         }
-        s.push_str("</dl>");
         s
+    }
+
+    /// A `<dt>`/`<dd>` line summing up the inputs, linking to the manifest.
+    pub fn inputs_line(&self, inputs: &[InputFile]) -> String {
+        let t = self.t;
+        let loaded: u64 = inputs.iter().map(|f| f.rows_loaded).sum();
+        let rejected: u64 = inputs.iter().map(|f| f.rows_rejected).sum();
+        format!(
+            r##"<dt>{}</dt><dd><a href="#inputs">{} × {}</a> · {} {loaded} · {} {rejected}</dd>"##,
+            t.inputs,
+            inputs.len(),
+            t.input_path,
+            t.rows_loaded,
+            t.rows_rejected
+        )
     }
 
     /// The input manifest table.
@@ -458,7 +472,7 @@ pub fn render_institution(
     s.push_str(r#"<main class="report">"#);
     let _ = write!(
         s,
-        r#"<nav class="top"><a href="../index.html">← {}</a></nav><header class="doc {}"><p class="kicker">{}</p><h1>{}</h1><dl class="meta"><dt>{}</dt><dd><code>{}</code></dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd></dl>{}</header>"#,
+        r#"<nav class="top"><a href="../index.html">← {}</a></nav><header class="doc {}"><p class="kicker">{}</p><h1>{}</h1><dl class="meta"><dt>{}</dt><dd><code>{}</code></dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd>{}{}</dl></header>"#,
         t.back_to_index,
         tier_class(&score.tier),
         t.report_title,
@@ -469,7 +483,8 @@ pub fn render_institution(
         p.txt(&score.region),
         t.kind,
         esc(t.kind_name(&score.kind)),
-        p.run_meta(info)
+        p.run_meta(info),
+        p.inputs_line(inputs)
     );
 
     // Summary.
@@ -501,7 +516,7 @@ pub fn render_institution(
         let _ = write!(
             s,
             r#"<figure class="chart wide">{}</figure>"#,
-            svg::hbars(t.contributions, &bars, t.contribution_points)
+            svg::hbars(t.contributions, &bars, |v| format!("{v:.1}"), t.contribution_points)
         );
     }
     s.push_str("</section>");
@@ -584,7 +599,13 @@ pub fn render_index(result: &RunResult, card: &Scorecard, opts: &HtmlOptions) ->
     let t = p.t;
     let mut s = p.head(t.index_title);
     s.push_str(r#"<main class="index">"#);
-    let _ = write!(s, r#"<header class="doc"><h1>{}</h1>{}</header>"#, t.index_title, p.run_meta(&result.info));
+    let _ = write!(
+        s,
+        r#"<header class="doc"><h1>{}</h1><dl class="meta">{}{}</dl></header>"#,
+        t.index_title,
+        p.run_meta(&result.info),
+        p.inputs_line(&result.inputs)
+    );
 
     const TIERS: [&str; 5] = ["red", "orange", "yellow", "green", "not_audited"];
     let tier_idx = |tier: &str| TIERS.iter().position(|x| *x == tier).unwrap_or(4);
@@ -609,7 +630,13 @@ pub fn render_index(result: &RunResult, card: &Scorecard, opts: &HtmlOptions) ->
 
     // Ranking.
     let mut ranked: Vec<&InstScore> = result.scores.iter().collect();
-    ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.institution_id.cmp(&b.institution_id)));
+    // By score; institutions with no data at all go last, not among the clean.
+    ranked.sort_by(|a, b| {
+        (a.tier == "not_audited")
+            .cmp(&(b.tier == "not_audited"))
+            .then_with(|| b.score.total_cmp(&a.score))
+            .then_with(|| a.institution_id.cmp(&b.institution_id))
+    });
     let _ = write!(
         s,
         r#"<section id="ranking"><h2>{} <small>({}: {})</small></h2><div class="controls" id="controls" hidden><input type="search" id="filter" placeholder="{}" aria-label="{}"><select id="tierfilter" aria-label="{}"><option value="">{}</option>"#,
@@ -779,7 +806,8 @@ section.finding.f-resolved{border-left-color:var(--green);opacity:.85}
 .stats{display:flex;flex-wrap:wrap;gap:6px 22px;font-size:13px;margin-bottom:6px}
 .sev{padding:0 6px;border-radius:3px;color:#fff;background:#95a5a6}.sev.s-strong{background:var(--red)}.sev.s-moderate{background:var(--orange)}
 p.found{margin:6px 0}p.method{margin:6px 0;color:#34495e;background:var(--bg);padding:6px 10px;border-radius:3px}
-.charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:8px 0}figure.chart{flex:1 1 520px;max-width:660px}
+.charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:8px 0}figure.chart{flex:1 1 460px;max-width:660px}
+main.index figure.chart{max-width:506px}
 svg.chart{width:100%;height:auto;background:#fff;border:1px solid var(--line);border-radius:3px}
 svg .ctitle{font-size:14px;font-weight:bold;fill:var(--ink)}svg .tick{font-size:11px;fill:var(--muted)}svg .axis{font-size:12px;fill:var(--ink)}
 svg .lbl{font-size:12px;fill:var(--ink)}svg .val{font-size:12px;fill:var(--ink)}svg .leg{font-size:11px;fill:var(--ink)}svg .hl{font-size:12px;font-weight:bold;fill:#c0392b}
@@ -787,7 +815,7 @@ p.src{margin:0 0 4px;color:var(--muted);font-size:12px}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
-thead th{background:#eef1f4;font-weight:bold}tbody tr:nth-child(even){background:#fafbfc}
+thead th{background:#eef1f4;font-weight:bold;white-space:nowrap}tbody tr:nth-child(even){background:#fafbfc}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}td.warn{color:var(--red);font-weight:bold}
 table.ev{font-size:12px}
 .frames{display:flex;flex-wrap:wrap;gap:10px}

@@ -21,7 +21,7 @@ const W: f64 = 640.0;
 const H: f64 = 300.0;
 const ML: f64 = 58.0; // margins: left, right, top, bottom
 const MR: f64 = 18.0;
-const MT: f64 = 34.0;
+const MT: f64 = 50.0;
 const MB: f64 = 44.0;
 
 pub const RED: &str = "#c0392b";
@@ -50,16 +50,19 @@ pub fn chart(c: &Chart, t: &Text, label: Label) -> String {
         }
         Chart::Bars { title, bars } => {
             let bars: Vec<(String, f64, &str)> = bars.iter().map(|(l, v)| (label(l), *v, BLUE)).collect();
-            hbars(&label(title), &bars, "")
+            hbars(&label(title), &bars, num, "")
         }
     }
 }
 
-/// Horizontal bars; labels are already escaped. `unit` follows each value.
-pub fn hbars(title_html: &str, bars: &[(String, f64, &str)], unit: &str) -> String {
+/// Horizontal bars. Labels are already escaped (and are shortened on screen,
+/// entity-safe, with the full label in the tooltip); `fmt` formats values and
+/// `unit` follows each value.
+pub fn hbars(title_html: &str, bars: &[(String, f64, &str)], fmt: fn(f64) -> String, unit: &str) -> String {
     let row = 26.0;
-    let left = 230.0;
-    let h = MT + row * bars.len().max(1) as f64 + 12.0;
+    let left = 250.0;
+    let top = 32.0;
+    let h = top + row * bars.len().max(1) as f64 + 12.0;
     let mut s = open_svg(W, h, title_html);
     let max = bars.iter().map(|b| b.1).filter(|v| v.is_finite()).fold(0.0f64, f64::max);
     let scale = if max > 0.0 { (W - left - 90.0) / max } else { 0.0 };
@@ -67,26 +70,61 @@ pub fn hbars(title_html: &str, bars: &[(String, f64, &str)], unit: &str) -> Stri
         empty_note(&mut s, W, h, "—");
     }
     for (i, (l, v, colour)) in bars.iter().enumerate() {
-        let y = MT + row * i as f64;
+        let y = top + row * i as f64;
         let bw = if v.is_finite() { (v * scale).max(0.0) } else { 0.0 };
         let _ = write!(
             s,
-            r#"<text x="{:.1}" y="{:.1}" text-anchor="end" class="lbl">{}</text><rect x="{left:.1}" y="{:.1}" width="{bw:.1}" height="{:.1}" fill="{colour}"><title>{} {}</title></rect><text x="{:.1}" y="{:.1}" class="val">{}{}</text>"#,
+            r#"<g><title>{l} {}</title><text x="{:.1}" y="{:.1}" text-anchor="end" class="lbl">{}</text><rect x="{left:.1}" y="{:.1}" width="{bw:.1}" height="{:.1}" fill="{colour}"/><text x="{:.1}" y="{:.1}" class="val">{}{}</text></g>"#,
+            fmt(*v),
             left - 8.0,
             y + row * 0.62,
-            l,
+            shorten_html(l, left - 16.0),
             y + 4.0,
             row - 8.0,
-            l,
-            num(*v),
             left + bw + 6.0,
             y + row * 0.62,
-            num(*v),
+            fmt(*v),
             unit
         );
     }
     s.push_str("</svg>");
     s
+}
+
+/// Rough width of a character at 12 px (CJK and other wide scripts wider).
+fn char_width(c: char) -> f64 {
+    if c.is_ascii() {
+        6.8
+    } else {
+        12.0
+    }
+}
+
+/// Cuts escaped text to about `max_px` wide with `…`, never inside an
+/// entity such as `&amp;`.
+pub fn shorten_html(s: &str, max_px: f64) -> String {
+    let mut out = String::new();
+    let mut width = 0.0;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        let mut unit = c.to_string();
+        if c == '&' {
+            while let Some(&d) = chars.peek() {
+                unit.push(d);
+                chars.next();
+                if d == ';' {
+                    break;
+                }
+            }
+        }
+        width += char_width(c);
+        if width > max_px {
+            out.push('…');
+            return out;
+        }
+        out.push_str(&unit);
+    }
+    out
 }
 
 fn funnel(
@@ -175,16 +213,16 @@ fn funnel(
             num(p.1)
         );
     }
-    legend(
-        &mut s,
-        &[
-            (GREY, "dot", t.chart_peers),
-            (RED, "dot", t.chart_this),
-            ("#27ae60", "line", t.chart_target),
-            (BLUE, "dash", t.chart_limit95),
-            (INK, "line", t.chart_limit998),
-        ],
-    );
+    let mut entries = vec![(GREY, "dot", t.chart_peers)];
+    if hl.is_some() {
+        entries.push((RED, "dot", t.chart_this));
+    }
+    entries.extend([
+        ("#27ae60", "line", t.chart_target),
+        (BLUE, "dash", t.chart_limit95),
+        (INK, "line", t.chart_limit998),
+    ]);
+    legend(&mut s, &entries);
     s.push_str("</svg>");
     s
 }
@@ -471,23 +509,23 @@ fn legend(s: &mut String, entries: &[(&str, &str, &str)]) {
     let mut x = W - MR;
     // Laid out right to left with a rough width per character (CJK wider).
     for (colour, shape, text) in entries.iter().rev() {
-        let width: f64 = text.chars().map(|c| if c.is_ascii() { 6.2 } else { 11.0 }).sum::<f64>() + 22.0;
+        let width: f64 = text.chars().map(|c| char_width(c) * 0.92).sum::<f64>() + 22.0;
         x -= width;
         let sym = match *shape {
-            "dot" => format!(r#"<circle cx="{:.1}" cy="26" r="4" fill="{colour}"/>"#, x + 6.0),
-            "box" => format!(r#"<rect x="{:.1}" y="21" width="10" height="10" fill="{colour}"/>"#, x + 1.0),
+            "dot" => format!(r#"<circle cx="{:.1}" cy="34" r="4" fill="{colour}"/>"#, x + 6.0),
+            "box" => format!(r#"<rect x="{:.1}" y="29" width="10" height="10" fill="{colour}"/>"#, x + 1.0),
             "dash" => format!(
-                r#"<line x1="{:.1}" x2="{:.1}" y1="26" y2="26" stroke="{colour}" stroke-width="1.6" stroke-dasharray="4 2"/>"#,
+                r#"<line x1="{:.1}" x2="{:.1}" y1="34" y2="34" stroke="{colour}" stroke-width="1.6" stroke-dasharray="4 2"/>"#,
                 x,
                 x + 13.0
             ),
             _ => format!(
-                r#"<line x1="{:.1}" x2="{:.1}" y1="26" y2="26" stroke="{colour}" stroke-width="1.8"/>"#,
+                r#"<line x1="{:.1}" x2="{:.1}" y1="34" y2="34" stroke="{colour}" stroke-width="1.8"/>"#,
                 x,
                 x + 13.0
             ),
         };
-        let _ = write!(s, r#"{sym}<text x="{:.1}" y="30" class="leg">{text}</text>"#, x + 16.0);
+        let _ = write!(s, r#"{sym}<text x="{:.1}" y="38" class="leg">{text}</text>"#, x + 16.0);
     }
 }
 
@@ -539,6 +577,13 @@ mod tests {
         assert_eq!(shown(nice_ticks(0.0, 120.0, 6)), "0 20 40 60 80 100 120");
         assert_eq!(shown(nice_ticks(0.43, 0.97, 6)), "0.5 0.6 0.7 0.8 0.9");
         assert!(nice_ticks(1.0, 1.0, 5).is_empty());
+    }
+
+    #[test]
+    fn long_labels_are_shortened_without_breaking_entities() {
+        assert_eq!(shorten_html("abc", 100.0), "abc");
+        assert_eq!(shorten_html("&lt;&lt;&lt;&lt;", 14.0), "&lt;&lt;…");
+        assert_eq!(shorten_html("学时不足学时不足", 50.0), "学时不足…");
     }
 
     #[test]
