@@ -91,7 +91,9 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     std::fs::create_dir_all(&opts.out)
         .with_context(|| format!("cannot create output folder `{}`", opts.out.display()))?;
     let mut timings = Timings::default();
+    let progress = stage_bar(5);
 
+    progress.set_message("reading dataset");
     let t0 = Instant::now();
     let loaded = dataset::read_dataset(&opts.dataset, &models.operations)?;
     timings.read = t0.elapsed().as_secs_f64();
@@ -101,6 +103,8 @@ pub fn run(opts: &Options) -> Result<Outcome> {
         }
     }
 
+    progress.inc(1);
+    progress.set_message("writing store");
     let t1 = Instant::now();
     let db = opts.db.clone().unwrap_or_else(|| opts.out.join("kaopei.db"));
     let mut store = Store::open(&db).with_context(|| format!("cannot open store `{}`", db.display()))?;
@@ -108,12 +112,16 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     store.ingest(&loaded)?;
     timings.store = t1.elapsed().as_secs_f64();
 
+    progress.inc(1);
+    progress.set_message("sampling CCTV footage");
     let t2 = Instant::now();
     let params = Params::from_scorecard(&models.scorecard).map_err(anyhow::Error::msg)?;
     let footage =
         video::scan_all(&loaded.root, &loaded.tables, &SampleOptions { interval: 2.0, keyframes_only: false });
     timings.video = t2.elapsed().as_secs_f64();
 
+    progress.inc(1);
+    progress.set_message("running checks");
     let t3 = Instant::now();
     let ctx =
         Ctx { t: &loaded.tables, ops: &models.operations, card: &models.scorecard, params: &params, footage: &footage };
@@ -122,6 +130,8 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     let scores = score_all(&models, &loaded, &findings, &opts.scope);
     timings.checks = t3.elapsed().as_secs_f64();
 
+    progress.inc(1);
+    progress.set_message("writing outputs");
     let t4 = Instant::now();
     let overview = checks::overview_charts(&ctx);
     let result = RunResult { info, inputs: input_manifest(&loaded), scores, findings, overview };
@@ -136,10 +146,23 @@ pub fn run(opts: &Options) -> Result<Outcome> {
         None
     };
     timings.outputs = t4.elapsed().as_secs_f64();
+    progress.finish_and_clear();
 
     let rows_read = loaded.files.iter().map(|f| f.rows_read).sum();
     let rows_rejected = loaded.files.iter().map(|f| f.rows_rejected).sum();
     Ok(Outcome { result, timings, rows_read, rows_rejected, index })
+}
+
+/// A stage progress bar on stderr; indicatif draws nothing when stderr is
+/// not a terminal, so logs and CI output stay clean.
+fn stage_bar(stages: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(stages);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:20} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
 }
 
 /// Scores every in-scope institution.

@@ -2,8 +2,10 @@
 //! returns the process exit code: 0 done, 1 done with red-tier institutions,
 //! 2 error (mapped in `main`).
 
+pub mod calibrate;
 pub mod compare;
 pub mod ingest;
+pub mod merge;
 pub mod report;
 pub mod score;
 pub mod synth;
@@ -36,6 +38,12 @@ pub enum Command {
     /// Rectification follow-up: compare an institution's findings in two runs
     /// and state 整改合格 / 整改不合格 (exit code 1 when not accepted).
     Compare(compare::Args),
+    /// Combine the outputs of `score --shard K/N` runs into one set,
+    /// identical to an unsharded run.
+    Merge(merge::Args),
+    /// Fit scorecard weights and tiers on labelled synthetic datasets and
+    /// report held-out ROC AUC, precision/recall and honest false positives.
+    Calibrate(calibrate::Args),
     /// Generate a synthetic dataset with planted falsification and truth.csv.
     Synth(synth::Args),
 }
@@ -48,6 +56,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Audit(a) => score::run_audit(a),
         Command::Report(a) => report::run(a),
         Command::Compare(a) => compare::run(a),
+        Command::Merge(a) => merge::run(a),
+        Command::Calibrate(a) => calibrate::run(a),
         Command::Synth(a) => synth::run(a),
     }
 }

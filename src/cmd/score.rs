@@ -29,6 +29,9 @@ pub struct Common {
     /// Show full ID and phone numbers in reports (recorded in the run log).
     #[arg(long)]
     pub unmasked: bool,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub jobs: Option<usize>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -74,6 +77,10 @@ pub fn run_audit(a: AuditArgs) -> Result<i32> {
 }
 
 fn execute(command: &str, c: Common, scope: Scope) -> Result<i32> {
+    if let Some(n) = c.jobs {
+        // Ignore the error of a pool already built (library use in tests).
+        rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().ok();
+    }
     let opts = Options {
         dataset: c.dataset,
         out: c.out,

@@ -4,7 +4,6 @@
 //! byte-identical files. Text fields that a spreadsheet would run as a
 //! formula (`=`, `+`, `-`, `@`, tab, CR at the start) are prefixed with `'`.
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -35,81 +34,98 @@ fn sci(v: f64) -> String {
     format!("{v:.4e}")
 }
 
-fn writer(path: &Path) -> Result<csv::Writer<std::io::BufWriter<std::fs::File>>> {
+/// The three stable outputs: file name, header, and the columns rows are
+/// sorted by (so a merge of shard outputs sorts exactly like one run).
+pub const SCORES: (&str, [&str; 6], &[usize]) =
+    ("scores.csv", ["institution_id", "name", "score", "tier", "findings", "top_check"], &[0]);
+pub const FINDINGS: (&str, [&str; 6], &[usize]) =
+    ("findings.csv", ["institution_id", "check", "severity", "statistic", "p_value", "summary"], &[0, 1, 5, 2]);
+pub const FLAGS: (&str, [&str; 5], &[usize]) =
+    ("flags.csv", ["institution_id", "check", "subject_kind", "subject_id", "strength"], &[0, 1, 2, 3]);
+
+/// Sorts `rows` by the `key` columns (then the whole row) and writes them
+/// under `header`. When `dedup` is set, rows equal on the key columns are
+/// collapsed to the one that sorts last as text (for flags: the strongest,
+/// since strengths are fixed-format numbers in 0–1).
+pub fn sort_and_write(
+    path: &Path,
+    header: &[&str],
+    mut rows: Vec<Vec<String>>,
+    key: &[usize],
+    dedup: bool,
+) -> Result<()> {
+    let cmp_key = |a: &Vec<String>, b: &Vec<String>| key.iter().map(|&k| a[k].cmp(&b[k])).find(|o| o.is_ne());
+    rows.sort_by(|a, b| cmp_key(a, b).unwrap_or_else(|| if dedup { b.cmp(a) } else { a.cmp(b) }));
+    if dedup {
+        rows.dedup_by(|a, b| cmp_key(a, b).is_none());
+    }
     let f = std::fs::File::create(path).with_context(|| format!("cannot create `{}`", path.display()))?;
-    Ok(csv::Writer::from_writer(std::io::BufWriter::new(f)))
-}
-
-/// Writes `scores.csv`: one row per institution, sorted by institution_id.
-pub fn write_scores(path: &Path, scores: &[InstScore]) -> Result<()> {
-    let mut rows: Vec<&InstScore> = scores.iter().collect();
-    rows.sort_by(|a, b| a.institution_id.cmp(&b.institution_id));
-    let mut w = writer(path)?;
-    w.write_record(["institution_id", "name", "score", "tier", "findings", "top_check"])?;
-    for s in rows {
-        w.write_record([
-            safe_text(&s.institution_id),
-            safe_text(&s.name),
-            format!("{:.2}", s.score),
-            s.tier.clone(),
-            s.findings.to_string(),
-            s.top_check.clone(),
-        ])?;
+    let mut w = csv::Writer::from_writer(std::io::BufWriter::new(f));
+    w.write_record(header)?;
+    for r in &rows {
+        w.write_record(r)?;
     }
-    w.flush()?;
+    w.flush().with_context(|| format!("cannot write `{}`", path.display()))?;
     Ok(())
 }
 
-/// Writes `findings.csv` (English summaries: a stable, tool-friendly text).
-pub fn write_findings(path: &Path, findings: &[Finding]) -> Result<()> {
-    let mut rows: Vec<&Finding> = findings.iter().collect();
-    rows.sort_by(|a, b| {
-        (&a.institution_id, &a.check, &a.summary_en).cmp(&(&b.institution_id, &b.check, &b.summary_en))
-    });
-    let mut w = writer(path)?;
-    w.write_record(["institution_id", "check", "severity", "statistic", "p_value", "summary"])?;
-    for f in rows {
-        w.write_record([
-            safe_text(&f.institution_id),
-            f.check.clone(),
-            fixed4(f.severity),
-            opt_num(f.statistic, fixed4),
-            opt_num(f.p_value, sci),
-            safe_text(&f.summary_en),
-        ])?;
-    }
-    w.flush()?;
-    Ok(())
+/// Rows of `scores.csv`.
+pub fn score_rows(scores: &[InstScore]) -> Vec<Vec<String>> {
+    scores
+        .iter()
+        .map(|s| {
+            vec![
+                safe_text(&s.institution_id),
+                safe_text(&s.name),
+                format!("{:.2}", s.score),
+                s.tier.clone(),
+                s.findings.to_string(),
+                s.top_check.clone(),
+            ]
+        })
+        .collect()
 }
 
-/// Writes `flags.csv`: one row per (institution, check, subject), keeping the
-/// strongest strength when several findings of one check flag the same subject.
-pub fn write_flags(path: &Path, findings: &[Finding]) -> Result<()> {
-    let mut rows: Vec<(&str, &str, &str, &str, f64)> = findings
+/// Rows of `findings.csv` (English summaries: a stable, tool-friendly text).
+pub fn finding_rows(findings: &[Finding]) -> Vec<Vec<String>> {
+    findings
+        .iter()
+        .map(|f| {
+            vec![
+                safe_text(&f.institution_id),
+                f.check.clone(),
+                fixed4(f.severity),
+                opt_num(f.statistic, fixed4),
+                opt_num(f.p_value, sci),
+                safe_text(&f.summary_en),
+            ]
+        })
+        .collect()
+}
+
+/// Rows of `flags.csv` (duplicates collapse in [`sort_and_write`]).
+pub fn flag_rows(findings: &[Finding]) -> Vec<Vec<String>> {
+    findings
         .iter()
         .flat_map(|f| {
             f.flags.iter().map(move |g| {
-                (f.institution_id.as_str(), f.check.as_str(), g.kind.as_str(), g.subject_id.as_str(), g.strength)
+                vec![
+                    safe_text(&f.institution_id),
+                    f.check.clone(),
+                    g.kind.as_str().to_string(),
+                    safe_text(&g.subject_id),
+                    fixed4(g.strength),
+                ]
             })
         })
-        .collect();
-    rows.sort_by(|a, b| (a.0, a.1, a.2, a.3).cmp(&(b.0, b.1, b.2, b.3)).then(b.4.total_cmp(&a.4)));
-    rows.dedup_by(|a, b| (a.0, a.1, a.2, a.3) == (b.0, b.1, b.2, b.3));
-    let mut w = writer(path)?;
-    w.write_record(["institution_id", "check", "subject_kind", "subject_id", "strength"])?;
-    for (inst, check, kind, subject, strength) in rows {
-        w.write_record([safe_text(inst), check.to_string(), kind.to_string(), safe_text(subject), fixed4(strength)])?;
-    }
-    w.flush()?;
-    Ok(())
+        .collect()
 }
 
-/// Writes all three files into `dir`.
+/// Writes `scores.csv`, `findings.csv` and `flags.csv` into `dir`.
 pub fn write_all(dir: &Path, scores: &[InstScore], findings: &[Finding]) -> Result<()> {
-    write_scores(&dir.join("scores.csv"), scores)?;
-    write_findings(&dir.join("findings.csv"), findings)?;
-    write_flags(&dir.join("flags.csv"), findings)?;
-    std::io::stdout().flush().ok();
+    sort_and_write(&dir.join(SCORES.0), &SCORES.1, score_rows(scores), SCORES.2, false)?;
+    sort_and_write(&dir.join(FINDINGS.0), &FINDINGS.1, finding_rows(findings), FINDINGS.2, false)?;
+    sort_and_write(&dir.join(FLAGS.0), &FLAGS.1, flag_rows(findings), FLAGS.2, true)?;
     Ok(())
 }
 

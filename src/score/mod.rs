@@ -9,6 +9,8 @@
 //! it) and each finding's contribution is kept for the report's "why" chart.
 //! An institution with no data in any source is `not_audited`.
 
+pub mod calibrate;
+
 use serde::{Deserialize, Serialize};
 
 use crate::checks::{Finding, Source};

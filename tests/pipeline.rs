@@ -1,0 +1,125 @@
+//! End-to-end: `kaopei score` on the committed demo dataset — the stable
+//! outputs, determinism across thread counts, sharding + merge, and that the
+//! planted institutions of `truth.csv` score above the honest ones.
+
+mod common;
+
+use common::{demo, read_csv, Workdir};
+
+fn bytes(p: std::path::PathBuf) -> Vec<u8> {
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[test]
+fn score_writes_the_stable_outputs_with_their_headers() {
+    let w = Workdir::new();
+    let out = w.path("out");
+    w.run_ok(&["score", demo().to_str().unwrap(), "--out", out.to_str().unwrap(), "--no-html"], &[0, 1]);
+    let first = |name: &str| String::from_utf8(bytes(out.join(name))).unwrap().lines().next().unwrap_or("").to_string();
+    assert_eq!(first("scores.csv"), "institution_id,name,score,tier,findings,top_check");
+    assert_eq!(first("findings.csv"), "institution_id,check,severity,statistic,p_value,summary");
+    assert_eq!(first("flags.csv"), "institution_id,check,subject_kind,subject_id,strength");
+    assert!(out.join("kaopei.db").exists());
+
+    let scores = read_csv(&out.join("scores.csv"));
+    let institutions = read_csv(&demo().join("institutions.csv"));
+    assert_eq!(scores.len(), institutions.len(), "one score row per institution");
+    for s in &scores {
+        let v: f64 = s["score"].parse().unwrap();
+        assert!((0.0..=100.0).contains(&v));
+        assert!(["red", "orange", "yellow", "green", "not_audited"].contains(&s["tier"].as_str()));
+    }
+    let sources = ["training.", "exam.", "cert.", "cctv.", "callback."];
+    for f in read_csv(&out.join("findings.csv")) {
+        assert!(sources.iter().any(|p| f["check"].starts_with(p)), "{}", f["check"]);
+        let sev: f64 = f["severity"].parse().unwrap();
+        assert!((0.0..=1.0).contains(&sev));
+    }
+    let kinds = ["person", "exam_record", "attendance", "class", "session", "pair", "certificate", "video"];
+    for g in read_csv(&out.join("flags.csv")) {
+        assert!(kinds.contains(&g["subject_kind"].as_str()), "{}", g["subject_kind"]);
+        if g["subject_kind"] == "pair" {
+            let (a, b) = g["subject_id"].split_once('|').expect("pair id A|B");
+            assert!(a < b);
+        }
+    }
+}
+
+#[test]
+fn planted_institutions_score_above_honest_ones() {
+    let w = Workdir::new();
+    let out = w.path("out");
+    w.run_ok(&["score", demo().to_str().unwrap(), "--out", out.to_str().unwrap(), "--no-html"], &[0, 1]);
+    let truth = read_csv(&demo().join("truth.csv"));
+    let scores = read_csv(&out.join("scores.csv"));
+    let score_of = |id: &str| -> f64 {
+        scores.iter().find(|s| s["institution_id"] == id).map(|s| s["score"].parse().unwrap()).unwrap()
+    };
+    let (mut planted, mut honest) = (Vec::new(), Vec::new());
+    for t in &truth {
+        let s = score_of(&t["institution_id"]);
+        if t["patterns"].trim().is_empty() {
+            honest.push(s)
+        } else {
+            planted.push(s)
+        }
+    }
+    assert!(!planted.is_empty() && !honest.is_empty());
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    assert!(mean(&planted) > mean(&honest) + 20.0, "planted {planted:?} honest {honest:?}");
+    // No honest institution of the demo is red.
+    for t in truth.iter().filter(|t| t["patterns"].trim().is_empty()) {
+        let tier = &scores.iter().find(|s| s["institution_id"] == t["institution_id"]).unwrap()["tier"];
+        assert_ne!(tier, "red", "honest {} is red", t["institution_id"]);
+    }
+}
+
+#[test]
+fn outputs_do_not_depend_on_thread_count_or_sharding() {
+    let w = Workdir::new();
+    let d = demo();
+    let ds = d.to_str().unwrap();
+    let run = |out: &str, extra: &[&str]| {
+        let mut args = vec!["score", ds, "--out", out, "--no-html"];
+        args.extend_from_slice(extra);
+        w.run_ok(&args, &[0, 1]);
+    };
+    run("j1", &["--jobs", "1"]);
+    run("j4", &["--jobs", "4"]);
+    run("s1", &["--shard", "1/3"]);
+    run("s2", &["--shard", "2/3"]);
+    run("s3", &["--shard", "3/3"]);
+    w.run_ok(&["merge", "--out", "merged", "s1", "s2", "s3"], &[0, 1]);
+    for f in ["scores.csv", "findings.csv", "flags.csv"] {
+        let j1 = bytes(w.path("j1").join(f));
+        assert_eq!(j1, bytes(w.path("j4").join(f)), "{f} differs between --jobs 1 and 4");
+        assert_eq!(j1, bytes(w.path("merged").join(f)), "{f} differs between sharded+merged and one run");
+    }
+    // A second identical run gives byte-identical files.
+    run("again", &["--jobs", "2"]);
+    for f in ["scores.csv", "findings.csv", "flags.csv"] {
+        assert_eq!(bytes(w.path("j1").join(f)), bytes(w.path("again").join(f)));
+    }
+}
+
+#[test]
+fn a_dataset_with_only_institutions_is_not_audited() {
+    let w = Workdir::new();
+    w.write("ds/institutions.csv", "institution_id,name,kind,region\nA1,甲培训中心,training,410100\n");
+    let o = w.run_ok(&["score", "ds", "--out", "out", "--no-html"], &[0]);
+    assert!(o.status.success());
+    let scores = read_csv(&w.path("out/scores.csv"));
+    assert_eq!(scores.len(), 1);
+    assert_eq!(scores[0]["tier"], "not_audited");
+}
+
+#[test]
+fn errors_name_the_problem_and_exit_2() {
+    let w = Workdir::new();
+    let o = w.run(&["score", "no-such-folder", "--out", "out"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no-such-folder"), "{err}");
+    let o = w.run(&["score", "ds", "--out", "out", "--shard", "5/3"]);
+    assert_eq!(o.status.code(), Some(2));
+}
