@@ -145,6 +145,7 @@ fn status_badge(p: &Page, s: Status) -> String {
 pub fn render(fu: &FollowUp, a: &RunInfo, b: &RunInfo, card: &Scorecard, opts: &HtmlOptions) -> String {
     let p = Page::new(opts, card);
     let t = p.t;
+    let c = t.colon;
     let name = p.txt(&fu.after.name);
     let mut s = p.head(&format!("{name} · {}", t.followup_title));
     let _ = write!(
@@ -162,7 +163,7 @@ pub fn render(fu: &FollowUp, a: &RunInfo, b: &RunInfo, card: &Scorecard, opts: &
     let rule = &card.rectification;
     let _ = write!(
         s,
-        r#"<section class="verdict-block" id="verdict"><h2>{}</h2><div class="verdict {}">{}</div><p class="method"><b>{}：</b>{} &lt; {} · {} ≤ {}</p>"#,
+        r#"<section class="verdict-block" id="verdict"><h2>{}</h2><div class="verdict {}">{}</div><p class="method"><b>{}{c}</b>{} &lt; {} · {} ≤ {}</p>"#,
         t.verdict,
         if fu.pass { "pass" } else { "fail" },
         if fu.pass { t.verdict_pass } else { t.verdict_fail },
@@ -173,12 +174,12 @@ pub fn render(fu: &FollowUp, a: &RunInfo, b: &RunInfo, card: &Scorecard, opts: &
         t.tier_name(&rule.max_tier)
     );
     if !fu.reasons.is_empty() {
-        let _ = write!(s, "<p><b>{}：</b></p><ul>", t.reasons);
+        let _ = write!(s, "<p><b>{}{c}</b></p><ul>", t.reasons);
         for r in &fu.reasons {
             let line = match r {
                 Reason::Severity { check, severity } => {
                     format!(
-                        "{}（<code>{}</code>）：{} {} ({:.2})",
+                        "{} <code>{}</code>{c}{} {} ({:.2})",
                         p.check_title(check),
                         esc(check),
                         t.reason_severity,
@@ -187,7 +188,7 @@ pub fn render(fu: &FollowUp, a: &RunInfo, b: &RunInfo, card: &Scorecard, opts: &
                     )
                 }
                 Reason::Tier { tier } => {
-                    format!("{} {}：{}", t.reason_tier, t.tier_name(&rule.max_tier), p.tier_badge(tier))
+                    format!("{} {}{c}{}", t.reason_tier, t.tier_name(&rule.max_tier), p.tier_badge(tier))
                 }
                 Reason::NotAudited => t.reason_not_audited.to_string(),
             };
@@ -276,7 +277,7 @@ pub fn render(fu: &FollowUp, a: &RunInfo, b: &RunInfo, card: &Scorecard, opts: &
         for f in &it.before {
             let _ = write!(
                 s,
-                r#"<p class="found"><b>{}：</b>{}</p>"#,
+                r#"<p class="found"><b>{}{c}</b>{}</p>"#,
                 t.before,
                 p.txt(p.lang.pick(&f.summary_zh, &f.summary_en))
             );

@@ -238,10 +238,10 @@ impl<'a> Page<'a> {
         let loaded: u64 = inputs.iter().map(|f| f.rows_loaded).sum();
         let rejected: u64 = inputs.iter().map(|f| f.rows_rejected).sum();
         format!(
-            r##"<dt>{}</dt><dd><a href="#inputs">{} × {}</a> · {} {loaded} · {} {rejected}</dd>"##,
+            r##"<dt>{}</dt><dd><a href="#inputs">{} {}</a> · {} {loaded} · {} {rejected}</dd>"##,
             t.inputs,
             inputs.len(),
-            t.input_path,
+            t.files_unit,
             t.rows_loaded,
             t.rows_rejected
         )
@@ -279,6 +279,7 @@ impl<'a> Page<'a> {
     /// `anchor` is the element id, `number` the section number shown.
     pub fn finding_section(&self, f: &Finding, number: &str, anchor: &str, extra_class: &str) -> String {
         let t = self.t;
+        let c = t.colon;
         let sev_class = severity_class(f.severity);
         let mut s = format!(
             r#"<section class="finding {sev_class} {extra_class}" id="{}"><h3><span class="fnum">{}</span> {} <span class="cid">{}</span></h3>"#,
@@ -296,7 +297,7 @@ impl<'a> Page<'a> {
         );
         let _ = write!(
             s,
-            r#"<p class="found"><b>{}：</b>{}</p><p class="method"><b>{}：</b>{}</p>"#,
+            r#"<p class="found"><b>{}{c}</b>{}</p><p class="method"><b>{}{c}</b>{}</p>"#,
             t.what_found,
             self.txt(self.lang.pick(&f.summary_zh, &f.summary_en)),
             t.compared_against,
@@ -322,8 +323,9 @@ impl<'a> Page<'a> {
 
     fn evidence_table(&self, e: &EvidenceTable) -> String {
         let t = self.t;
+        let c = t.colon;
         let mut s = format!(
-            r#"<div class="evidence"><h4>{}：{}</h4><p class="src">{}：<code>{}</code> · {} {} {} {}</p><div class="scroll"><table class="ev"><thead><tr>"#,
+            r#"<div class="evidence"><h4>{}{c}{}</h4><p class="src">{}{c}<code>{}</code> · {} {} {} {}</p><div class="scroll"><table class="ev"><thead><tr>"#,
             t.evidence,
             self.txt(self.lang.pick(&e.title_zh, &e.title_en)),
             t.source,
@@ -467,6 +469,7 @@ pub fn render_institution(
 ) -> String {
     let p = Page::new(opts, card);
     let t = p.t;
+    let c = t.colon;
     let name = p.txt(&score.name);
     let mut s = p.head(&format!("{} · {}", name, t.report_title));
     s.push_str(r#"<main class="report">"#);
@@ -491,7 +494,7 @@ pub fn render_institution(
     let findings = ordered(card, findings);
     let _ = write!(
         s,
-        r#"<section class="summary" id="summary"><h2>{}</h2><div class="scorebox {}"><div class="score">{:.1}</div><div class="scorelbl">{}</div>{}</div><div class="sumtext"><p><b>{}：</b>{}</p>"#,
+        r#"<section class="summary" id="summary"><h2>{}</h2><div class="scorebox {}"><div class="score">{:.1}</div><div class="scorelbl">{}</div>{}</div><div class="sumtext"><p><b>{}{c}</b>{}</p>"#,
         t.summary,
         tier_class(&score.tier),
         score.score,
@@ -501,7 +504,7 @@ pub fn render_institution(
         findings.len()
     );
     if !score.top_check.is_empty() {
-        let _ = write!(s, "<p><b>{}：</b>{}</p>", t.top_check, p.check_title(&score.top_check));
+        let _ = write!(s, "<p><b>{}{c}</b>{}</p>", t.top_check, p.check_title(&score.top_check));
     }
     let _ = write!(s, r#"<p class="note">{}</p></div>"#, p.privacy_note());
     if score.contributions.is_empty() {
@@ -555,6 +558,7 @@ pub fn render_institution(
 
 pub(crate) fn checklist(p: &Page, info: &RunInfo, findings: &[&Finding]) -> String {
     let t = p.t;
+    let c = t.colon;
     let due = deadline(&info.started_at, p.card.rectification.deadline_days).unwrap_or_else(|| "____".into());
     let mut s = format!(r#"<section class="checklist" id="checklist"><h2>{}</h2>"#, t.checklist);
     if findings.is_empty() {
@@ -587,7 +591,7 @@ pub(crate) fn checklist(p: &Page, info: &RunInfo, findings: &[&Finding]) -> Stri
     }
     let _ = write!(
         s,
-        r#"</tbody></table><div class="sign"><div>{}：</div><div>{}：</div><div>{}：</div></div></section>"#,
+        r#"</tbody></table><div class="sign"><div>{}{c}</div><div>{}{c}</div><div>{}{c}</div></div></section>"#,
         t.signature_inspector, t.signature_institution, t.signature_date
     );
     s
@@ -734,7 +738,7 @@ pub fn render_index(result: &RunResult, card: &Scorecard, opts: &HtmlOptions) ->
             "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
             p.txt(&sc.institution_id),
             p.txt(&sc.name),
-            missing.join(if p.lang == Lang::Zh { "、" } else { ", " })
+            missing.join(t.list_sep)
         );
     }
     if !any {

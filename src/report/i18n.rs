@@ -55,6 +55,12 @@ impl Lang {
 
 /// The strings of one language.
 pub struct Text {
+    /// Punctuation after a label (`发现：` / `Found: `).
+    pub colon: &'static str,
+    /// Between items of a list.
+    pub list_sep: &'static str,
+    /// After a count of input files.
+    pub files_unit: &'static str,
     pub report_title: &'static str,
     pub index_title: &'static str,
     pub followup_title: &'static str,
@@ -216,6 +222,9 @@ impl Text {
 }
 
 pub static ZH: Text = Text {
+    colon: "：",
+    list_sep: "、",
+    files_unit: "个文件",
     report_title: "安全生产培训考试机构审计证据报告",
     index_title: "安全生产培训考试机构风险评估总览",
     followup_title: "整改复查报告",
@@ -346,6 +355,9 @@ pub static ZH: Text = Text {
 };
 
 pub static EN: Text = Text {
+    colon: ": ",
+    list_sep: ", ",
+    files_unit: "files",
     report_title: "Audit evidence report: safety-production training and exam institution",
     index_title: "Risk overview: safety-production training and exam institutions",
     followup_title: "Rectification follow-up report",
