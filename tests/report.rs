@@ -576,3 +576,74 @@ fn report_command_without_a_store_is_a_clear_error() {
         Command::new(env!("CARGO_BIN_EXE_kaopei")).args(["report", "--db", "x.db", "--lang", "fr"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown report language"));
 }
+
+/// Run B: the follow-up of TI001 after its deadline. Hours are still short
+/// (weakly), a new certificate problem appears, everything else is fixed.
+fn follow_up_run(a: &RunResult) -> RunResult {
+    let card = card();
+    let mut b = a.clone();
+    b.info.run_id = 9;
+    b.info.started_at = "2024-09-15 10:00:00".into();
+    let mut hours = a.findings[0].clone();
+    hours.severity = 0.1;
+    hours.summary_zh = format!("仍有 2 名学员学时不足，其中 {ID_B}");
+    let new = Finding::new("TI001", "cert.number_mismatch", 0.4)
+        .summary(format!("证书 T{ID_A} 与持证人身份证号不符"), "A certificate does not match its holder's ID");
+    b.findings = vec![hours, new];
+    let fs: Vec<&Finding> = b.findings.iter().collect();
+    let old = a.scores.iter().find(|s| s.institution_id == "TI001").unwrap();
+    b.scores = vec![score_institution(&card, "TI001", &old.name, &old.region, &old.kind, old.audited.clone(), &fs)];
+    b
+}
+
+#[test]
+fn follow_up_marks_each_finding_and_states_the_verdict() {
+    use kaopei::report::followup::{self, Status};
+    let card = card();
+    let a = sample_run();
+    let b = follow_up_run(&a);
+    let fu = followup::compare(&card, &a, &b, "TI001").unwrap();
+    let status = |c: &str| fu.items.iter().find(|i| i.check == c).unwrap().status;
+    assert_eq!(status("training.hours_short"), Status::Persisting);
+    assert_eq!(status("cert.number_mismatch"), Status::New);
+    assert_eq!(status("exam.pass_rate"), Status::Resolved);
+    // The new certificate finding (0.4) is above max_remaining_severity (0.3).
+    assert!(!fu.pass);
+    let dir = tempfile::tempdir().unwrap();
+    let path = followup::write(dir.path(), &fu, &a, &b, &card, &HtmlOptions::default()).unwrap();
+    assert!(path.ends_with("followup/TI001_run7_run9.html"), "{}", path.display());
+    let page = std::fs::read_to_string(&path).unwrap();
+    assert!(page.contains("整改不合格") && !page.contains("整改合格<"));
+    assert_eq!(full_ids(&page), Vec::<String>::new());
+    assert_eq!(
+        headings(&page),
+        [
+            "h1 郑州安达职业培训学校",
+            "h2 复查结论",
+            "h2 复查所比较的两次运行",
+            "h2 变化",
+            "h2 复查证据",
+            "h3 1. 证书编号与身份证号不符 cert.number_mismatch",
+            "h3 2. 学时不足 training.hours_short",
+            "h3 3. 回访学员否认参训 callback.denied_attendance",
+            "h3 4. 录像画面静止 cctv.frozen",
+            "h3 5. 通过率异常偏高 exam.pass_rate",
+            "h3 6. 成绩在合格线堆积 exam.score_heaping",
+            "h3 7. 集中交卷 exam.submit_cluster",
+            "h3 8. no.such_check （评分模型中未列出的检查项） no.such_check",
+            "h2 整改清单",
+        ]
+    );
+    if let Ok(keep) = std::env::var("KAOPEI_KEEP_SCREENSHOTS") {
+        std::fs::create_dir_all(Path::new(&keep).join("followup")).unwrap();
+        std::fs::copy(&path, Path::new(&keep).join("followup/TI001.html")).unwrap();
+    }
+    // Resolving the new finding and weakening the rest passes.
+    let mut b2 = b.clone();
+    b2.findings.truncate(1);
+    let fs: Vec<&Finding> = b2.findings.iter().collect();
+    let s = &b.scores[0];
+    b2.scores = vec![score_institution(&card, "TI001", &s.name, &s.region, &s.kind, s.audited.clone(), &fs)];
+    let fu = followup::compare(&card, &a, &b2, "TI001").unwrap();
+    assert!(fu.pass, "{:?}", fu.reasons);
+}

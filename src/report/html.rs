@@ -297,12 +297,14 @@ impl<'a> Page<'a> {
         );
         let _ = write!(
             s,
-            r#"<p class="found"><b>{}{c}</b>{}</p><p class="method"><b>{}{c}</b>{}</p>"#,
+            r#"<p class="found"><b>{}{c}</b>{}</p>"#,
             t.what_found,
-            self.txt(self.lang.pick(&f.summary_zh, &f.summary_en)),
-            t.compared_against,
-            self.txt(self.lang.pick(&f.method_zh, &f.method_en))
+            self.txt(self.lang.pick(&f.summary_zh, &f.summary_en))
         );
+        let method = self.lang.pick(&f.method_zh, &f.method_en);
+        if !method.is_empty() {
+            let _ = write!(s, r#"<p class="method"><b>{}{c}</b>{}</p>"#, t.compared_against, self.txt(method));
+        }
         if !f.charts.is_empty() {
             s.push_str(r#"<div class="charts">"#);
             let label = |x: &str| self.txt(x);
