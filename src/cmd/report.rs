@@ -48,14 +48,14 @@ pub struct Args {
 /// exist; this implementation only says clearly when they do not.
 pub trait RunLedger {
     fn load_run(&self, run_id: i64) -> Result<RunResult>;
-    fn latest_run(&self) -> Result<Option<i64>>;
+    fn latest_run(&self) -> Result<RunResult>;
 }
 
 impl RunLedger for Store {
     fn load_run(&self, run_id: i64) -> Result<RunResult> {
         anyhow::bail!("this store does not keep run {run_id}: the run ledger is not available in this build")
     }
-    fn latest_run(&self) -> Result<Option<i64>> {
+    fn latest_run(&self) -> Result<RunResult> {
         anyhow::bail!("this store has no run ledger in this build")
     }
 }
@@ -88,11 +88,10 @@ pub(crate) fn default_out(db: &Path) -> PathBuf {
 pub fn run(a: Args) -> Result<i32> {
     let lang = Lang::parse(&a.lang).map_err(anyhow::Error::msg)?;
     let store = open_store(&a.db)?;
-    let run_id = match a.run {
-        Some(id) => id,
-        None => store.latest_run()?.with_context(|| format!("store `{}` has no runs", a.db.display()))?,
+    let result = match a.run {
+        Some(id) => store.load_run(id)?,
+        None => store.latest_run()?,
     };
-    let result = store.load_run(run_id)?;
     let models = models_for(a.models.as_deref(), &[&result])?;
     let out = a.out.clone().unwrap_or_else(|| default_out(&a.db));
     let opts = HtmlOptions { lang, unmasked: a.unmasked, mask_names: a.mask_names };
