@@ -392,7 +392,7 @@ fn heat_strip(
             r#"<text x="{:.1}" y="{:.1}" text-anchor="end" class="tick">{}</text>"#,
             left - 6.0,
             y + cell_h * 0.72,
-            name
+            shorten_html(&name, left - 12.0)
         );
         for (j, v) in row.iter().take(cols).enumerate() {
             let x = left + cell_w * j as f64;
