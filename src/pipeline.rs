@@ -80,11 +80,14 @@ pub struct Outcome {
     pub timings: Timings,
     pub rows_read: u64,
     pub rows_rejected: u64,
+    /// The HTML overview page, when reports were written.
+    pub index: Option<PathBuf>,
 }
 
 /// Runs the whole pipeline.
 pub fn run(opts: &Options) -> Result<Outcome> {
     let models = Models::load(opts.models.as_deref())?;
+    let lang = crate::report::Lang::parse(&opts.lang).map_err(anyhow::Error::msg)?;
     std::fs::create_dir_all(&opts.out)
         .with_context(|| format!("cannot create output folder `{}`", opts.out.display()))?;
     let mut timings = Timings::default();
@@ -140,12 +143,20 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     let result = RunResult { info, inputs: input_manifest(&loaded), scores, findings, overview };
     crate::report::csv_out::write_all(&opts.out, &result.scores, &result.findings)?;
     store.finish_run(&result)?;
+    // Reports are rendered from the result the store now holds, as
+    // `kaopei report` would re-render them.
+    let index = if opts.html {
+        let html = crate::report::HtmlOptions { lang, unmasked: opts.unmasked, mask_names: false };
+        Some(crate::report::html::write_all(&opts.out, &result, &models.scorecard, &html)?)
+    } else {
+        None
+    };
     timings.outputs = t4.elapsed().as_secs_f64();
     progress.finish_and_clear();
 
     let rows_read = loaded.files.iter().map(|f| f.rows_read).sum();
     let rows_rejected = loaded.files.iter().map(|f| f.rows_rejected).sum();
-    Ok(Outcome { result, timings, rows_read, rows_rejected })
+    Ok(Outcome { result, timings, rows_read, rows_rejected, index })
 }
 
 /// A stage progress bar on stderr; indicatif draws nothing when stderr is

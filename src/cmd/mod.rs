@@ -3,8 +3,10 @@
 //! 2 error (mapped in `main`).
 
 pub mod calibrate;
+pub mod compare;
 pub mod ingest;
 pub mod merge;
+pub mod report;
 pub mod sample_callbacks;
 pub mod score;
 pub mod synth;
@@ -33,6 +35,11 @@ pub enum Command {
     /// One institution: the same as `score`, reporting only on `--institution`
     /// (peer baselines still come from the whole dataset).
     Audit(score::AuditArgs),
+    /// Re-render the HTML (and PDF) reports of a stored run without re-running checks.
+    Report(report::Args),
+    /// Rectification follow-up: compare an institution's findings in two runs
+    /// and state 整改合格 / 整改不合格 (exit code 1 when not accepted).
+    Compare(compare::Args),
     /// Combine the outputs of `score --shard K/N` runs into one set,
     /// identical to an unsharded run.
     Merge(merge::Args),
@@ -55,6 +62,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Ingest(a) => ingest::run(a),
         Command::Score(a) => score::run(a),
         Command::Audit(a) => score::run_audit(a),
+        Command::Report(a) => report::run(a),
+        Command::Compare(a) => compare::run(a),
         Command::Merge(a) => merge::run(a),
         Command::Calibrate(a) => calibrate::run(a),
         Command::Synth(a) => synth::run(a),

@@ -113,5 +113,8 @@ fn execute(command: &str, c: Common, scope: Scope) -> Result<i32> {
         o.timings.read, o.timings.store, o.timings.video, o.timings.checks, o.timings.outputs
     );
     println!("{}", opts.out.join("scores.csv").display());
+    if let Some(index) = &o.index {
+        println!("report: {}", index.display());
+    }
     Ok(if count("red") > 0 { 1 } else { 0 })
 }

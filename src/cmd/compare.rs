@@ -1,0 +1,71 @@
+//! `kaopei compare --db FILE --institution ID RUN_A RUN_B`: the
+//! rectification follow-up. Marks each finding of run A resolved or
+//! persisting (with run B's evidence), B's other findings new, and states
+//! the verdict (整改合格 / 整改不合格) under `[rectification]` in the
+//! scorecard. Exit code 0 when the rectification passes, 1 when it fails.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::cmd::report::{default_out, models_for, open_store, print_pdfs, RunLedger};
+use crate::report::{followup, HtmlOptions, Lang};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The store holding both runs.
+    #[arg(long)]
+    pub db: PathBuf,
+    /// The institution re-audited.
+    #[arg(long)]
+    pub institution: String,
+    /// The earlier run (the audit that ordered rectification).
+    pub run_a: i64,
+    /// The follow-up run (after the rectification deadline).
+    pub run_b: i64,
+    /// Output folder (default: the folder holding the store); the page is
+    /// written to OUT/followup/.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Also print the page to PDF with headless Chromium.
+    #[arg(long)]
+    pub pdf: bool,
+    /// Report language: zh (default) or en.
+    #[arg(long, default_value = "zh")]
+    pub lang: String,
+    /// Show full ID and phone numbers.
+    #[arg(long)]
+    pub unmasked: bool,
+    /// Mask personal names too.
+    #[arg(long)]
+    pub mask_names: bool,
+    /// Folder with scorecard.toml (the `[rectification]` rule; default: built-in models).
+    #[arg(long)]
+    pub models: Option<PathBuf>,
+}
+
+pub fn run(a: Args) -> Result<i32> {
+    let lang = Lang::parse(&a.lang).map_err(anyhow::Error::msg)?;
+    let store = open_store(&a.db)?;
+    let ra = store.load_run(a.run_a)?;
+    let rb = store.load_run(a.run_b)?;
+    let models = models_for(a.models.as_deref(), &[&ra, &rb])?;
+    let fu = followup::compare(&models.scorecard, &ra, &rb, &a.institution)?;
+    let out = a.out.clone().unwrap_or_else(|| default_out(&a.db));
+    let opts = HtmlOptions { lang, unmasked: a.unmasked, mask_names: a.mask_names };
+    let path = followup::write(&out, &fu, &ra, &rb, &models.scorecard, &opts)?;
+    let t = lang.text();
+    eprintln!(
+        "kaopei: {}: {} ({} resolved, {} persisting, {} new)",
+        a.institution,
+        if fu.pass { t.verdict_pass } else { t.verdict_fail },
+        fu.items.iter().filter(|i| i.status == followup::Status::Resolved).count(),
+        fu.items.iter().filter(|i| i.status == followup::Status::Persisting).count(),
+        fu.items.iter().filter(|i| i.status == followup::Status::New).count()
+    );
+    println!("report: {}", path.display());
+    if a.pdf {
+        print_pdfs(&[path])?;
+    }
+    Ok(if fu.pass { 0 } else { 1 })
+}
