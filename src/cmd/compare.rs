@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::cmd::report::{default_out, models_for, open_store, print_pdfs, RunLedger};
+use crate::cmd::report::{default_out, models_for, open_store, print_pdfs};
 use crate::report::{followup, HtmlOptions, Lang};
 
 #[derive(Debug, clap::Args)]

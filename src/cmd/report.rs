@@ -43,23 +43,6 @@ pub struct Args {
     pub models: Option<PathBuf>,
 }
 
-/// What `report` and `compare` read from the store. The store's own
-/// methods of the same names take precedence over this trait where they
-/// exist; this implementation only says clearly when they do not.
-pub trait RunLedger {
-    fn load_run(&self, run_id: i64) -> Result<RunResult>;
-    fn latest_run(&self) -> Result<RunResult>;
-}
-
-impl RunLedger for Store {
-    fn load_run(&self, run_id: i64) -> Result<RunResult> {
-        anyhow::bail!("this store does not keep run {run_id}: the run ledger is not available in this build")
-    }
-    fn latest_run(&self) -> Result<RunResult> {
-        anyhow::bail!("this store has no run ledger in this build")
-    }
-}
-
 pub(crate) fn open_store(db: &Path) -> Result<Store> {
     if !db.is_file() {
         anyhow::bail!("store `{}` does not exist (run `kaopei score DATASET --out DIR` first)", db.display());
