@@ -5,6 +5,8 @@
 //! patterns: hours_not_delivered, proxy_signin, online_farming,
 //! backfilled_records and the ghost cohorts of trained_without_records.
 
+use std::collections::HashMap;
+
 use rand::seq::SliceRandom;
 use rand::Rng;
 
@@ -122,10 +124,12 @@ pub fn plan(ctx: &Ctx, inst: &InstPlan, centre_quality: f64) -> Vec<Cohort> {
             dropped,
             train_inst: Some(inst.id.clone()),
             first_exam: Vec::new(),
-            room: format!("教室{}", rng.gen_range(1..=3)),
+            // Set below, once every class of the institution is known.
+            room: String::new(),
             capacity: if n > 40 { 60 } else { 40 + 10 * rng.gen_range(0..2) },
         });
     }
+    assign_rooms(&mut out);
     if inst.has(Pattern::TrainedWithoutRecords) && n_initial > 0 {
         // Candidates the institution put forward for exams without ever
         // training them ("包过" classes): no class, no attendance.
@@ -141,6 +145,27 @@ pub fn plan(ctx: &Ctx, inst: &InstPlan, centre_quality: f64) -> Vec<Cohort> {
         }
     }
     out
+}
+
+/// Gives every class a classroom no other class uses during its dates
+/// (greedy interval colouring in start order): an honest institution does
+/// not seat two classes in one room at once.
+fn assign_rooms(cohorts: &mut [Cohort]) {
+    let mut order: Vec<usize> = (0..cohorts.len()).collect();
+    order.sort_by_key(|&i| (cohorts[i].start, i));
+    let mut free_from: Vec<Day> = Vec::new();
+    for i in order {
+        let c = &mut cohorts[i];
+        let r = match free_from.iter().position(|&f| f <= c.start) {
+            Some(r) => r,
+            None => {
+                free_from.push(Day::MIN);
+                free_from.len() - 1
+            }
+        };
+        free_from[r] = c.end + 1;
+        c.room = format!("教室{}", r + 1);
+    }
 }
 
 struct Schedule {
@@ -227,6 +252,9 @@ pub fn write(ctx: &Ctx, inst: &InstPlan, cohorts: &[Cohort], sink: &mut Sink) ->
     };
     let proxy = inst.has(Pattern::ProxySignin);
     let backfill = inst.has(Pattern::BackfilledRecords);
+    // When each instructor is busy (with travel and sign-in margins): an
+    // honest institution never books one instructor into two rooms at once.
+    let mut busy: HashMap<String, Vec<(Ts, Ts)>> = HashMap::new();
     for c in cohorts.iter().filter(|c| c.inst == inst.idx) {
         let Some(class_id) = &c.class_id else { continue };
         let op = ctx.ops.get(c.op);
@@ -269,16 +297,23 @@ pub fn write(ctx: &Ctx, inst: &InstPlan, cohorts: &[Cohort], sink: &mut Sink) ->
             .map(|&d| if d { (c.slots.len() as f64 * rng.gen_range(0.2..0.7)) as usize } else { usize::MAX })
             .collect();
         let mut rows: Vec<AttRow> = Vec::new();
-        let gate = format!("{}-KQ{:02}", inst.id, rng.gen_range(1..=3));
+        // The face terminal belongs to the classroom's door.
+        let gate = format!("{}-KQ{:02}", inst.id, c.room.trim_start_matches("教室"));
         let yard = format!("{}-SX01", inst.id);
         let organiser = format!("{}-M{:02}", inst.id, rng.gen_range(10..=99));
         for (si, s) in c.slots.iter().enumerate() {
-            let instructor = if s.practical {
-                format!("{}-SX{}", inst.id, rng.gen_range(1..=n_instructors.max(2) / 2 + 1))
-            } else {
-                format!("{}-JS{}", inst.id, rng.gen_range(1..=n_instructors))
-            };
             let day0 = s.day as Ts * 86_400;
+            let window = (day0 + s.start as Ts - 1800, day0 + s.end as Ts + 1800);
+            let (prefix, pool) = if s.practical { ("SX", n_instructors.max(2) / 2 + 1) } else { ("JS", n_instructors) };
+            // A random instructor of the pool who is free; more are hired
+            // (numbered beyond the pool) when all are booked.
+            let first = rng.gen_range(1..=pool);
+            let instructor = (0..)
+                .map(|k| if k < pool { (first - 1 + k) % pool + 1 } else { k + 1 })
+                .map(|k| format!("{}-{prefix}{k}", inst.id))
+                .find(|who| busy.get(who).is_none_or(|b| b.iter().all(|&(a, z)| z <= window.0 || a >= window.1)))
+                .expect("an unbounded pool has a free instructor");
+            busy.entry(instructor.clone()).or_default().push(window);
             let proxy_slot = proxy_class && rng.gen_bool(0.65);
             let mut arrivals: Vec<(Ts, usize)> = Vec::new();
             // Face terminals at the door: trainees arrive in a few bunches and queue.

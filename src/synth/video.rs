@@ -38,7 +38,40 @@ struct Scene {
     w: usize,
     h: usize,
     blobs: Vec<Blob>,
-    proctor: bool,
+    /// The proctor's walk as (clip time, aisle position 0..1) way-points,
+    /// linearly interpolated; empty when the room has no proctor. Drawn
+    /// per session, never periodic: two honest sessions of one room do not
+    /// share motion, and no honest session repeats itself.
+    proctor: Vec<(f64, f32)>,
+}
+
+/// A proctor who pauses for a random while (10 s to 2 min), then walks to a random point
+/// of the side aisle at walking pace, until the clip ends.
+fn proctor_walk(seed: u64, duration: f64) -> Vec<(f64, f32)> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0070_C70B_A1C0);
+    let mut t = 0.0;
+    let mut pos: f32 = rng.gen_range(0.0..1.0);
+    let mut path = vec![(t, pos)];
+    while t <= duration {
+        t += rng.gen_range(10.0..120.0);
+        path.push((t, pos));
+        let to: f32 = rng.gen_range(0.0..1.0);
+        // About 0.02 of the aisle per second, so a full length takes ~50 s.
+        t += (f64::from((to - pos).abs()) / 0.02).max(5.0);
+        pos = to;
+        path.push((t, pos));
+    }
+    path
+}
+
+/// Where on the aisle the proctor is at clip time `t`.
+fn proctor_at(path: &[(f64, f32)], t: f64) -> f32 {
+    let k = path.partition_point(|&(pt, _)| pt <= t);
+    match (path.get(k.wrapping_sub(1)), path.get(k)) {
+        (Some(&(t0, p0)), Some(&(t1, p1))) if t1 > t0 => p0 + (p1 - p0) * ((t - t0) / (t1 - t0)) as f32,
+        (Some(&(_, p)), _) | (None, Some(&(_, p))) => p,
+        (None, None) => 0.5,
+    }
 }
 
 fn scene(job: &VideoJob, w: usize, h: usize) -> Scene {
@@ -94,7 +127,8 @@ fn scene(job: &VideoJob, w: usize, h: usize) -> Scene {
             }
         })
         .collect();
-    Scene { bg, w, h, blobs, proctor: !job.quiet }
+    let proctor = if job.quiet { Vec::new() } else { proctor_walk(job.session_seed, job.duration) };
+    Scene { bg, w, h, blobs, proctor }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -151,10 +185,8 @@ fn draw(sc: &Scene, job: &VideoJob, t: f64, noise_idx: u64, black: bool) -> Vec<
         disc(&mut img, w, h, b.x + dx, b.y + 0.02 + dy, b.r * 1.3, b.r * 1.1, b.luma + 15.0);
         disc(&mut img, w, h, b.x + dx, b.y - b.r + dy, b.r * 0.7, b.r * 0.7, b.luma);
     }
-    if sc.proctor && t > 0.0 {
-        // Walks the side aisle and back every ~12 minutes, pausing at the front.
-        let cycle = (t / 720.0).fract() as f32;
-        let pos = if cycle < 0.5 { cycle * 2.0 } else { 2.0 - cycle * 2.0 };
+    if !sc.proctor.is_empty() && t > 0.0 {
+        let pos = proctor_at(&sc.proctor, t);
         let y = 0.45 + 0.45 * pos;
         disc(&mut img, w, h, 0.04 + 0.01 * pos, y, 0.03, 0.06, 50.0);
     }
