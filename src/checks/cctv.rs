@@ -27,7 +27,7 @@ use serde::Deserialize;
 use super::{ColKind, Ctx, EvidenceTable, Finding, FrameRef, SubjectKind};
 use crate::dataset::rows::{fmt_ts, Cctv, Tables, Ts};
 use crate::video::hash::hamming;
-use crate::video::index::{near_pairs, Key, Tolerance};
+use crate::video::index::{landmark_pairs, near_pairs, Key, Landmarks, Place, Tolerance};
 use crate::video::{FrameSample, SampleOptions, VideoScan};
 
 /// `[params.cctv]` in `models/scorecard.toml` (each value is sourced there).
@@ -67,6 +67,9 @@ pub struct Params {
     pub index_motion_max: u32,
     pub index_phash_max: u32,
     pub index_bucket_cap: usize,
+    pub landmark_fanout: usize,
+    pub landmark_max_gap_seconds: f64,
+    pub landmark_gap_seconds: f64,
     pub match_min_votes: usize,
     pub match_min_frames: usize,
     pub match_min_seconds: f64,
@@ -125,6 +128,9 @@ impl Default for Params {
             index_motion_max: 10,
             index_phash_max: 14,
             index_bucket_cap: 400,
+            landmark_fanout: 3,
+            landmark_max_gap_seconds: 300.0,
+            landmark_gap_seconds: 5.0,
             match_min_votes: 3,
             match_min_frames: 5,
             match_min_seconds: 8.0,
@@ -778,6 +784,16 @@ fn align(p: &Params, a: &[FrameSample], b: &[FrameSample], d: f64, tol: f64) -> 
     out
 }
 
+/// Median time between consecutive samples (0 for fewer than two).
+fn median_spacing(f: &[FrameSample]) -> f64 {
+    let mut gaps: Vec<f64> = f.windows(2).map(|w| w[1].t - w[0].t).collect();
+    if gaps.is_empty() {
+        return 0.0;
+    }
+    gaps.sort_by(f64::total_cmp);
+    gaps[gaps.len() / 2]
+}
+
 fn mean_dist(a: &[FrameSample], b: &[FrameSample], pairs: &[(usize, usize)]) -> f64 {
     if pairs.is_empty() {
         return f64::INFINITY;
@@ -791,6 +807,7 @@ pub fn find_matches(p: &Params, scans: &[&VideoScan]) -> Vec<Match> {
     // 1. index the eligible frames of every readable scan
     let mut refs: Vec<(usize, usize)> = Vec::new();
     let mut keys: Vec<Key> = Vec::new();
+    let mut places: Vec<Place> = Vec::new();
     for (v, s) in scans.iter().enumerate() {
         if s.error.is_some() {
             continue;
@@ -799,6 +816,7 @@ pub fn find_matches(p: &Params, scans: &[&VideoScan]) -> Vec<Match> {
             if eligible(p, f) {
                 refs.push((v, i));
                 keys.push(Key { fg: f.fg_hash, motion: f.motion_hash, phash: f.phash });
+                places.push(Place { video: v as u32, t: f.t });
             }
         }
     }
@@ -811,7 +829,16 @@ pub fn find_matches(p: &Params, scans: &[&VideoScan]) -> Vec<Match> {
     // 2. candidate pairs vote for (video a, video b, offset bucket)
     let step_s = p.interval_seconds.max(1e-3);
     let mut votes: HashMap<(usize, usize, i64), Vec<f64>> = HashMap::new();
-    for (x, y) in near_pairs(&keys, &tol) {
+    let lm = Landmarks {
+        fanout: p.landmark_fanout,
+        max_gap: p.landmark_max_gap_seconds,
+        step: p.landmark_gap_seconds,
+    };
+    let mut candidates = near_pairs(&keys, &tol);
+    candidates.extend(landmark_pairs(&keys, &places, &lm, &tol));
+    candidates.sort_unstable();
+    candidates.dedup();
+    for (x, y) in candidates {
         let (mut ra, mut rb) = (refs[x as usize], refs[y as usize]);
         if ra > rb {
             std::mem::swap(&mut ra, &mut rb);
@@ -827,6 +854,7 @@ pub fn find_matches(p: &Params, scans: &[&VideoScan]) -> Vec<Match> {
     let mut cands: Vec<((usize, usize, i64), Vec<f64>)> =
         votes.into_iter().filter(|(_, v)| v.len() >= p.match_min_votes).collect();
     cands.sort_by(|x, y| y.1.len().cmp(&x.1.len()).then(x.0.cmp(&y.0)));
+
     let mut done: Vec<(usize, usize, f64)> = Vec::new();
     let mut tried: HashMap<(usize, usize), usize> = HashMap::new();
     let mut out = Vec::new();
@@ -838,10 +866,12 @@ pub fn find_matches(p: &Params, scans: &[&VideoScan]) -> Vec<Match> {
         *n_tried += 1;
         ds.sort_by(f64::total_cmp);
         let d = ds[ds.len() / 2];
-        if done.iter().any(|&(x, y, e)| x == a && y == b && (e - d).abs() < 3.0 * step_s) {
+        let (fa, fb) = (&scans[a].frames, &scans[b].frames);
+        let spacing = median_spacing(fa).max(median_spacing(fb)).max(step_s);
+        // neighbours of a verified offset (a sample or two away) are the same match
+        if done.iter().any(|&(x, y, e)| x == a && y == b && (e - d).abs() < 3.0 * spacing) {
             continue;
         }
-        let (fa, fb) = (&scans[a].frames, &scans[b].frames);
         let tol_t = step_s * 0.75;
         let pairs = align(p, fa, fb, d, tol_t);
         if pairs.len() < p.match_min_frames.max(1) {
@@ -857,16 +887,24 @@ pub fn find_matches(p: &Params, scans: &[&VideoScan]) -> Vec<Match> {
             fb.first().map_or(0.0, |f| f.t) - fa.last().map_or(0.0, |f| f.t),
             fb.last().map_or(0.0, |f| f.t) - fa.first().map_or(0.0, |f| f.t),
         );
+        // Null offsets keep the candidate's phase against the sampling grid
+        // (d + k·spacing): on sparse samples (keyframes every 15 s, say) an
+        // offset off that grid aligns no frames at all and would say nothing.
         let mut nulls = Vec::new();
-        let (k0, k1) = ((lo / step_s).floor() as i64, (hi / step_s).ceil() as i64);
+        // Within one video the null is lag-local, lags in [d/2, 2d]: footage
+        // resembles itself more at short lags than at long ones (people sit
+        // still, the proctor pauses), so long lags would make any short lag
+        // of a quiet room look like a loop.
+        let (lo, hi) = if a == b { ((d / 2.0).max(p.loop_min_lag_seconds), hi.min(2.0 * d)) } else { (lo, hi) };
+        let (k0, k1) = (((lo - d) / spacing).ceil() as i64, ((hi - d) / spacing).floor() as i64);
         // at most `match_null_offsets` offsets, evenly spread (cost bound on long videos)
         let stride = ((k1 - k0 + 1) as usize).div_ceil(p.match_null_offsets.max(1)).max(1) as i64;
         let mut k = k0;
         while k <= k1 {
-            let dn = k as f64 * step_s;
+            let dn = d + k as f64 * spacing;
             k += stride;
             // within one video only positive lags are distinct
-            if (dn - d).abs() < 3.0 * step_s || (a == b && dn < p.loop_min_lag_seconds) {
+            if (dn - d).abs() < 3.0 * spacing || (a == b && dn < p.loop_min_lag_seconds) {
                 continue;
             }
             let pn = align(p, fa, fb, dn, tol_t);

@@ -38,39 +38,45 @@ struct Scene {
     w: usize,
     h: usize,
     blobs: Vec<Blob>,
-    /// The proctor's walk as (clip time, aisle position 0..1) way-points,
+    /// The proctor's walk as (clip time, x, y) way-points in frame units,
     /// linearly interpolated; empty when the room has no proctor. Drawn
     /// per session, never periodic: two honest sessions of one room do not
     /// share motion, and no honest session repeats itself.
-    proctor: Vec<(f64, f32)>,
+    proctor: Vec<(f64, f32, f32)>,
 }
 
-/// A proctor who pauses for a random while (10 s to 2 min), then walks to a random point
-/// of the side aisle at walking pace, until the clip ends.
-fn proctor_walk(seed: u64, duration: f64) -> Vec<(f64, f32)> {
+/// A proctor who pauses for a random while (10 s to 2 min), then walks to a
+/// random point of the floor (the aisles between the desks and the sides)
+/// at walking pace, until the clip ends.
+fn proctor_walk(seed: u64, duration: f64) -> Vec<(f64, f32, f32)> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0070_C70B_A1C0);
+    let spot = |rng: &mut ChaCha8Rng| (rng.gen_range(0.04..0.96f32), rng.gen_range(0.45..0.92f32));
     let mut t = 0.0;
-    let mut pos: f32 = rng.gen_range(0.0..1.0);
-    let mut path = vec![(t, pos)];
+    let (mut x, mut y) = spot(&mut rng);
+    let mut path = vec![(t, x, y)];
     while t <= duration {
         t += rng.gen_range(10.0..120.0);
-        path.push((t, pos));
-        let to: f32 = rng.gen_range(0.0..1.0);
-        // About 0.02 of the aisle per second, so a full length takes ~50 s.
-        t += (f64::from((to - pos).abs()) / 0.02).max(5.0);
-        pos = to;
-        path.push((t, pos));
+        path.push((t, x, y));
+        let (tx, ty) = spot(&mut rng);
+        // About 0.02 of the frame width per second (a slow patrol).
+        let d = f64::from(((tx - x).powi(2) + (ty - y).powi(2)).sqrt());
+        t += (d / 0.02).max(5.0);
+        (x, y) = (tx, ty);
+        path.push((t, x, y));
     }
     path
 }
 
-/// Where on the aisle the proctor is at clip time `t`.
-fn proctor_at(path: &[(f64, f32)], t: f64) -> f32 {
-    let k = path.partition_point(|&(pt, _)| pt <= t);
+/// Where the proctor is at clip time `t`.
+fn proctor_at(path: &[(f64, f32, f32)], t: f64) -> (f32, f32) {
+    let k = path.partition_point(|&(pt, _, _)| pt <= t);
     match (path.get(k.wrapping_sub(1)), path.get(k)) {
-        (Some(&(t0, p0)), Some(&(t1, p1))) if t1 > t0 => p0 + (p1 - p0) * ((t - t0) / (t1 - t0)) as f32,
-        (Some(&(_, p)), _) | (None, Some(&(_, p))) => p,
-        (None, None) => 0.5,
+        (Some(&(t0, x0, y0)), Some(&(t1, x1, y1))) if t1 > t0 => {
+            let f = ((t - t0) / (t1 - t0)) as f32;
+            (x0 + (x1 - x0) * f, y0 + (y1 - y0) * f)
+        }
+        (Some(&(_, x, y)), _) | (None, Some(&(_, x, y))) => (x, y),
+        (None, None) => (0.5, 0.5),
     }
 }
 
@@ -171,13 +177,14 @@ fn draw(sc: &Scene, job: &VideoJob, t: f64, noise_idx: u64, black: bool) -> Vec<
         if t < b.arrive || t > b.leave {
             continue;
         }
-        // People sit still most of the time and shift now and then: the
-        // pose changes at random moments (rarely in quiet rooms).
+        // People sit still most of the time and lean, turn or reach now and
+        // then (a few pixels at this size): the pose changes at random
+        // moments, rarely in quiet rooms.
         let pose = ((t / 60.0) as u64).wrapping_mul(0x9E37_79B9) ^ (b.phase.to_bits() as u64);
         let moving = Grain::new(pose).next().abs() < b.amp * 0.6;
         let (dx, dy) = if moving {
             let mut g = Grain::new(pose ^ 0xABCD);
-            (px * 1.5 * g.next(), px * 1.0 * g.next())
+            (px * 4.0 * g.next(), px * 2.5 * g.next())
         } else {
             (0.0, 0.0)
         };
@@ -186,9 +193,8 @@ fn draw(sc: &Scene, job: &VideoJob, t: f64, noise_idx: u64, black: bool) -> Vec<
         disc(&mut img, w, h, b.x + dx, b.y - b.r + dy, b.r * 0.7, b.r * 0.7, b.luma);
     }
     if !sc.proctor.is_empty() && t > 0.0 {
-        let pos = proctor_at(&sc.proctor, t);
-        let y = 0.45 + 0.45 * pos;
-        disc(&mut img, w, h, 0.04 + 0.01 * pos, y, 0.03, 0.06, 50.0);
+        let (x, y) = proctor_at(&sc.proctor, t);
+        disc(&mut img, w, h, x, y, 0.03, 0.06, 50.0);
     }
     // Sensor noise: fine grain plus a small whole-frame flicker.
     let flicker = 0.0f32;
