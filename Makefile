@@ -43,7 +43,7 @@ bench: build
 	bash bench/province.sh
 
 calibrate: build
-	./target/release/kaopei calibrate --out out/calibration
+	bash scripts/calibrate.sh
 
 fuzz:
 	bash fuzz/run.sh
