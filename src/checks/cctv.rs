@@ -829,11 +829,7 @@ pub fn find_matches(p: &Params, scans: &[&VideoScan]) -> Vec<Match> {
     // 2. candidate pairs vote for (video a, video b, offset bucket)
     let step_s = p.interval_seconds.max(1e-3);
     let mut votes: HashMap<(usize, usize, i64), Vec<f64>> = HashMap::new();
-    let lm = Landmarks {
-        fanout: p.landmark_fanout,
-        max_gap: p.landmark_max_gap_seconds,
-        step: p.landmark_gap_seconds,
-    };
+    let lm = Landmarks { fanout: p.landmark_fanout, max_gap: p.landmark_max_gap_seconds, step: p.landmark_gap_seconds };
     let mut candidates = near_pairs(&keys, &tol);
     candidates.extend(landmark_pairs(&keys, &places, &lm, &tol));
     candidates.sort_unstable();

@@ -39,6 +39,26 @@ pub struct Tolerance {
     pub bucket_cap: usize,
 }
 
+/// Adds the pairs of one bucket (skipped when over `bucket_cap`) that match
+/// within `tol` on all three hashes.
+fn verify_bucket(bucket: &[u32], items: &[Key], tol: &Tolerance, pairs: &mut Vec<(u32, u32)>) {
+    if bucket.len() < 2 || bucket.len() > tol.bucket_cap {
+        return;
+    }
+    for (x, &i) in bucket.iter().enumerate() {
+        for &j in &bucket[x + 1..] {
+            let (a, b) = (items[i as usize], items[j as usize]);
+            if i != j
+                && hamming(a.fg, b.fg) <= tol.fg
+                && hamming(a.motion, b.motion) <= tol.motion
+                && hamming(a.phash, b.phash) <= tol.phash
+            {
+                pairs.push((i.min(j), i.max(j)));
+            }
+        }
+    }
+}
+
 /// Index pairs `(i, j)`, `i < j`, of items that match within `tol`; sorted.
 pub fn near_pairs(items: &[Key], tol: &Tolerance) -> Vec<(u32, u32)> {
     let mut tables: Vec<HashMap<u8, Vec<u32>>> = vec![HashMap::new(); 8];
@@ -53,21 +73,7 @@ pub fn near_pairs(items: &[Key], tol: &Tolerance) -> Vec<(u32, u32)> {
     let mut pairs: Vec<(u32, u32)> = Vec::new();
     for table in &tables {
         for bucket in table.values() {
-            if bucket.len() < 2 || bucket.len() > tol.bucket_cap {
-                continue;
-            }
-            for (x, &i) in bucket.iter().enumerate() {
-                let a = items[i as usize];
-                for &j in &bucket[x + 1..] {
-                    let b = items[j as usize];
-                    if hamming(a.fg, b.fg) <= tol.fg
-                        && hamming(a.motion, b.motion) <= tol.motion
-                        && hamming(a.phash, b.phash) <= tol.phash
-                    {
-                        pairs.push((i.min(j), i.max(j)));
-                    }
-                }
-            }
+            verify_bucket(bucket, items, tol, &mut pairs);
         }
     }
     pairs.sort_unstable();
@@ -113,21 +119,7 @@ pub fn landmark_pairs(items: &[Key], places: &[Place], lm: &Landmarks, tol: &Tol
     }
     let mut pairs: Vec<(u32, u32)> = Vec::new();
     for bucket in table.values() {
-        if bucket.len() < 2 || bucket.len() > tol.bucket_cap {
-            continue;
-        }
-        for (x, &i) in bucket.iter().enumerate() {
-            for &j in &bucket[x + 1..] {
-                let (a, b) = (items[i as usize], items[j as usize]);
-                if i != j
-                    && hamming(a.fg, b.fg) <= tol.fg
-                    && hamming(a.motion, b.motion) <= tol.motion
-                    && hamming(a.phash, b.phash) <= tol.phash
-                {
-                    pairs.push((i.min(j), i.max(j)));
-                }
-            }
-        }
+        verify_bucket(bucket, items, tol, &mut pairs);
     }
     pairs.sort_unstable();
     pairs.dedup();
