@@ -141,7 +141,8 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     let t4 = Instant::now();
     let overview = checks::overview_charts(&ctx);
     let result = RunResult { info, inputs: input_manifest(&loaded), scores, findings, overview };
-    crate::report::csv_out::write_all(&opts.out, &result.scores, &result.findings)?;
+    let text = crate::report::csv_out::TextPolicy { unmasked: opts.unmasked };
+    crate::report::csv_out::write_all(&opts.out, &result.scores, &result.findings, text)?;
     store.finish_run(&result)?;
     // Reports are rendered from the result the store now holds, as
     // `kaopei report` would re-render them.

@@ -1,12 +1,17 @@
 //! `kaopei ingest` end to end through the real binary: the three input
 //! formats load to identical rows, re-ingesting is a no-op, and every kind
 //! of bad input is a clear error or a rejected row with file, line and
-//! reason, with rows read = loaded + rejected for every file.
+//! reason, with rows read = loaded + rejected for every file. The hostile
+//! corpus (malformed files, encodings, XLSX quirks, CCTV paths) is
+//! `tests/hostile.rs`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use rusqlite::Connection;
+
+mod common;
+use common::write_xlsx;
 
 /// A temporary dataset folder plus a store beside it.
 struct Workdir {
@@ -69,26 +74,7 @@ impl Workdir {
     /// Asserts read = loaded + rejected for every stored input, and returns
     /// (table, read, loaded, rejected, refused).
     fn inputs(&self) -> Vec<(String, i64, i64, i64, Option<String>)> {
-        let c = self.conn();
-        let mut st = c
-            .prepare(
-                "SELECT table_name, rows_read, rows_loaded, rows_rejected, refused FROM inputs ORDER BY table_name",
-            )
-            .unwrap();
-        let rows: Vec<(String, i64, i64, i64, Option<String>)> = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        for (t, read, loaded, rejected, _) in &rows {
-            assert_eq!(*read, loaded + rejected, "accounting of {t}");
-            let stored: i64 = c.query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get(0)).unwrap();
-            assert_eq!(stored, *loaded, "rows stored in {t}");
-            let rej: i64 =
-                c.query_row("SELECT COUNT(*) FROM rejects WHERE table_name = ?1", [t], |r| r.get(0)).unwrap();
-            assert_eq!(rej, *rejected, "rejects stored for {t}");
-        }
-        rows
+        common::accounted_inputs(&self.conn())
     }
 }
 
@@ -138,39 +124,6 @@ fn gbk(text: &str) -> Vec<u8> {
     let (bytes, _, bad) = encoding_rs::GBK.encode(text);
     assert!(!bad);
     bytes.into_owned()
-}
-
-/// Writes `csv` (English headers) as an XLSX sheet: numbers as numbers,
-/// datetimes and dates as real Excel dates.
-fn write_xlsx(path: &Path, csv: &str) {
-    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    let dt_fmt = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
-    let d_fmt = Format::new().set_num_format("yyyy-mm-dd");
-    for (r, line) in csv.lines().enumerate() {
-        for (c, cell) in line.split(',').enumerate() {
-            let (r, c) = (r as u32, c as u16);
-            let b = cell.as_bytes();
-            if r > 0 && cell.len() == 19 && b[4] == b'-' && b[10] == b' ' {
-                let n = |a: usize, z: usize| cell[a..z].parse::<u16>().unwrap();
-                let dt = ExcelDateTime::from_ymd(n(0, 4), n(5, 7) as u8, n(8, 10) as u8)
-                    .unwrap()
-                    .and_hms(n(11, 13), n(14, 16) as u8, n(17, 19))
-                    .unwrap();
-                ws.write_datetime_with_format(r, c, &dt, &dt_fmt).unwrap();
-            } else if r > 0 && cell.len() == 10 && b[4] == b'-' && b[7] == b'-' {
-                let n = |a: usize, z: usize| cell[a..z].parse::<u16>().unwrap();
-                let d = ExcelDateTime::from_ymd(n(0, 4), n(5, 7) as u8, n(8, 10) as u8).unwrap();
-                ws.write_datetime_with_format(r, c, &d, &d_fmt).unwrap();
-            } else if r > 0 && !cell.is_empty() && cell.len() < 10 && cell.parse::<f64>().is_ok() {
-                ws.write_number(r, c, cell.parse::<f64>().unwrap()).unwrap();
-            } else if !cell.is_empty() {
-                ws.write_string(r, c, cell).unwrap();
-            }
-        }
-    }
-    wb.save(path).unwrap();
 }
 
 #[test]
@@ -360,126 +313,4 @@ A12,C1,410102199001011234,张三,,classroom,2024-07-03 08:00,2024-07-03 09:00,,1
     assert_eq!(extra, r#"{"备注":"ok"}"#);
     let raw: String = w.conn().query_row("SELECT raw FROM rejects WHERE line = 9", [], |r| r.get(0)).unwrap();
     assert!(raw.starts_with("A1,C1,410102199001011234"), "{raw}");
-}
-
-/// One hostile attendance file: what the summary must say and how many rows
-/// end loaded / rejected. `None` counts = the file is refused.
-struct Hostile {
-    name: &'static str,
-    attendance: Vec<u8>,
-    says: &'static str,
-    loaded_rejected: Option<(i64, i64)>,
-}
-
-fn att(rows: &str) -> Vec<u8> {
-    let header = ATT_EN.lines().next().unwrap();
-    format!("{header}\n{rows}").into_bytes()
-}
-
-const OK_ROW: &str = "A1,C1,410102199001011234,张三,T1,classroom,2024-07-01 08:30:00,2024-07-01 11:30:00,D1,0.93\n";
-
-#[test]
-fn hostile_inputs_are_errors_or_rejects_never_panics() {
-    let big_field = format!(
-        "A2,C1,410102199001011234,{},T1,classroom,2024-07-01 08:30,2024-07-01 11:30,,\n",
-        "长".repeat(3_500_000)
-    );
-    let cases = vec![
-        Hostile { name: "headers only", attendance: att(""), says: "attendance", loaded_rejected: Some((0, 0)) },
-        Hostile {
-            name: "quote left open",
-            attendance: att(&format!("{OK_ROW}A2,C1,\"410102199001011234,张三,T1,classroom,2024-07-01 08:30,2024-07-01 11:30,,\nA3,C1,x\n")),
-            says: "line 3: row has 3 field(s), the header has 10 (truncated row or unclosed quote?)",
-            loaded_rejected: Some((1, 1)),
-        },
-        Hostile {
-            name: "truncated file",
-            attendance: att(&format!("{OK_ROW}A2,C1,410102199001011234,张三,T1,class")),
-            says: "line 3: row has 6 field(s)",
-            loaded_rejected: Some((1, 1)),
-        },
-        Hostile {
-            name: "duplicate header",
-            attendance: b"record_id,class_id,person_id,mode,check_in,check_out,\xe8\xae\xb0\xe5\xbd\x95\xe7\xbc\x96\xe5\x8f\xb7\n".to_vec(),
-            says: "column `record_id` appears twice in the header (columns 1 and 7)",
-            loaded_rejected: None,
-        },
-        Hostile {
-            name: "second export pasted below with its BOM",
-            attendance: [att(OK_ROW), "\u{FEFF}".as_bytes().to_vec(), att("")].concat(),
-            says: "line 3: row contains a byte-order mark",
-            loaded_rejected: Some((1, 1)),
-        },
-        Hostile { name: "a 10 MB field", attendance: att(&big_field), says: "attendance", loaded_rejected: Some((1, 0)) },
-        Hostile {
-            name: "formula and full-width id",
-            attendance: att("=cmd|' /C calc'!A0,C1,４１０１０２１９９００１０１１２３４,=HYPERLINK(\"x\"),T1,online,2024-07-01 08:30,2024-07-01 11:30,,\n"),
-            says: "attendance",
-            loaded_rejected: Some((1, 0)),
-        },
-        Hostile {
-            name: "tab-separated export",
-            attendance: ATT_EN.replace(',', "\t").into_bytes(),
-            says: "is tab-separated; kaopei reads comma-separated CSV",
-            loaded_rejected: None,
-        },
-        Hostile {
-            name: "UTF-16 with BOM",
-            attendance: {
-                let mut b = vec![0xFF, 0xFE];
-                b.extend(ATT_EN.encode_utf16().flat_map(|u| u.to_le_bytes()));
-                b
-            },
-            says: "utf-16le",
-            loaded_rejected: Some((3, 0)),
-        },
-    ];
-    for c in cases {
-        let w = Workdir::new();
-        w.write("institutions.csv", INST_EN);
-        w.write("classes.csv", CLASSES_EN);
-        w.write("attendance.csv", &c.attendance);
-        let (code, out, err) = w.ingest();
-        assert_eq!(code, 0, "{}: {out}\n{err}", c.name);
-        assert!(out.contains(c.says), "{}: expected `{}` in\n{out}", c.name, c.says);
-        let inputs = w.inputs();
-        let a = inputs.iter().find(|i| i.0 == "attendance").unwrap();
-        match c.loaded_rejected {
-            Some((l, r)) => assert_eq!((a.2, a.3, a.4.is_none()), (l, r, true), "{}", c.name),
-            None => assert!(a.4.is_some(), "{} should be refused", c.name),
-        }
-    }
-    // The formula is kept as data (output writers neutralise it) and the
-    // full-width ID reads as the same person as a half-width one.
-    let w = Workdir::new();
-    w.write("institutions.csv", INST_EN);
-    w.write("classes.csv", CLASSES_EN);
-    w.write(
-        "attendance.csv",
-        att("=1+1,C1,４１０１０２１９９００１０１１２３４,x,,online,2024-07-01 08:30,2024-07-01 11:30,,\n"),
-    );
-    assert_eq!(w.ingest().0, 0);
-    let (id, person): (String, String) =
-        w.conn().query_row("SELECT record_id, person_id FROM attendance", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
-    assert_eq!((id.as_str(), person.as_str()), ("=1+1", "410102199001011234"));
-}
-
-#[test]
-fn a_workbook_with_several_sheets_reads_the_first_and_says_so() {
-    let w = Workdir::new();
-    write_xlsx(&w.data().join("institutions.xlsx"), INST_EN);
-    // Add a second sheet by rewriting with two sheets.
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let s1 = wb.add_worksheet();
-    for (r, line) in INST_EN.lines().enumerate() {
-        for (c, cell) in line.split(',').enumerate() {
-            s1.write_string(r as u32, c as u16, cell).unwrap();
-        }
-    }
-    wb.add_worksheet().set_name("说明").unwrap().write_string(0, 0, "notes").unwrap();
-    wb.save(w.data().join("institutions.xlsx")).unwrap();
-    let (code, out, err) = w.ingest();
-    assert_eq!(code, 0, "{err}");
-    assert!(out.contains("workbook has 2 sheets: read the first (`Sheet1`), ignored `说明`"), "{out}");
-    assert_eq!(w.rows("institutions").len(), 2);
 }

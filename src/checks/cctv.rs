@@ -307,7 +307,10 @@ fn unreadable(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video]) -> Vec<Fi
         // readable footage (0.4), rising with the share of the centre's files.
         let sev = 0.4 + 0.6 * share;
         let k = flags.len();
-        let first = table.rows.first().map(|r| r[3].clone()).unwrap_or_default();
+        // The example names the file and its cctv line, so the summary alone
+        // (findings.csv) tells an inspector which file to look at.
+        let first =
+            table.rows.first().map(|r| format!("`{}` (cctv line {}): {}", r[1], r[2], r[3])).unwrap_or_default();
         let mut f = Finding::new(t.inst_id(inst), "cctv.unreadable", sev)
             .stat(share, None)
             .summary(

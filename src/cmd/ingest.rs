@@ -93,6 +93,9 @@ pub fn print_summary(loaded: &dataset::Loaded) {
             println!("{:<16} note: {n}", "");
         }
     }
+    for n in &loaded.notes {
+        println!("note: {n}");
+    }
     for r in loaded.rejects.iter().take(20) {
         println!("rejected: {} line {}: {}", r.file, r.line, r.reason);
     }

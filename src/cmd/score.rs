@@ -26,7 +26,8 @@ pub struct Common {
     /// Skip the HTML reports (CSV outputs and store only).
     #[arg(long)]
     pub no_html: bool,
-    /// Show full ID and phone numbers in reports (recorded in the run log).
+    /// Show full ID and phone numbers in reports and in the CSV outputs
+    /// (recorded in the run log).
     #[arg(long)]
     pub unmasked: bool,
     /// Worker threads (default: all cores). Results do not depend on it.

@@ -75,6 +75,9 @@ pub struct Loaded {
     pub files: Vec<FileReport>,
     pub rejects: Vec<Reject>,
     pub extras: Vec<Extras>,
+    /// Things the reader noticed about the folder as a whole (a `.csv` file
+    /// whose name is not a table).
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

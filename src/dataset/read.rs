@@ -7,8 +7,9 @@
 //! ends either in the table (`rows_loaded`) or in the rejects with its file,
 //! line and reason (`rows_rejected`). Blank lines are not records.
 //!
-//! Refusals: a file that is not a table (empty, binary, wrong delimiter,
-//! missing a required column, duplicate header) is refused as a whole and
+//! Refusals: a file that is not a table (empty, binary, UTF-16 without a
+//! BOM, wrong delimiter, missing a required column, duplicate header, a
+//! folder or device under a table's name) is refused as a whole and
 //! reported in its [`FileReport::refused`]; the table then counts as not
 //! given and the other tables still load. Only a refused or missing
 //! `institutions` table stops the read, since every check is about an
@@ -676,13 +677,29 @@ fn raw_text(rec: &ByteRecord) -> String {
 }
 
 /// Problems of the record as a whole, before any column is parsed.
-fn record_problem(fc: &FileCx, rec: &ByteRecord) -> Option<String> {
+fn record_problem(fc: &FileCx, rec: &ByteRecord, line: u64) -> Option<String> {
     let n = fc.header.len();
-    if rec.len() < n {
-        return Some(format!("row has {} field(s), the header has {n} (truncated row or unclosed quote?)", rec.len()));
-    }
-    if rec.len() > n && rec.iter().skip(n).any(|f| !f.iter().all(u8::is_ascii_whitespace)) {
-        return Some(format!("row has {} field(s), the header has {n}", rec.len()));
+    let wrong = rec.len() < n || (rec.len() > n && rec.iter().skip(n).any(|f| !f.iter().all(u8::is_ascii_whitespace)));
+    if wrong {
+        let mut why = format!("row has {} field(s), the header has {n}", rec.len());
+        // A quote that never closes makes csv read every following line into
+        // one field: say which lines went into this row, so none is lost
+        // without a word (the file's own last line break, swallowed with the
+        // rest, ends no line of this row).
+        let last = rec.iter().next_back().unwrap_or_default();
+        let tail = last.len() - last.iter().rev().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+        let breaks =
+            rec.iter().map(|f| count_lines(f, 0, f.len())).sum::<usize>() - count_lines(last, tail, last.len());
+        let breaks = breaks as u64;
+        if breaks > 0 {
+            why.push_str(&format!(
+                ": a quoted field runs from line {line} to line {} (unclosed quote?)",
+                line + breaks
+            ));
+        } else if rec.len() < n {
+            why.push_str(" (truncated row?)");
+        }
+        return Some(why);
     }
     let bytes = rec.as_slice();
     if memchr::memmem::find(bytes, "\u{FEFF}".as_bytes()).is_some() {
@@ -716,7 +733,7 @@ fn extras_json(fc: &FileCx, rec: &ByteRecord) -> Option<String> {
 
 fn process<R: Rec>(fc: &FileCx, rec: &ByteRecord, line: u64, off: u64, cx: &mut Cx, out: &mut ChunkOut<R>) {
     out.read += 1;
-    let res = match record_problem(fc, rec) {
+    let res = match record_problem(fc, rec, line) {
         Some(why) => Err(why),
         None => {
             let row = Row { rec, map: fc.map, cols: R::TABLE.columns(), line: u32::try_from(line).unwrap_or(u32::MAX) };
@@ -778,7 +795,7 @@ impl LineTracker {
             b += 1;
         }
         if b >= self.at {
-            self.line += count_byte(&body[self.at..b], b'\n') as u64;
+            self.line += count_lines(body, self.at, b) as u64;
             self.at = b;
         }
         (self.line, b)
@@ -820,8 +837,15 @@ fn parse_csv_chunk<R: Rec>(fc: &FileCx, sh: &Shared, text: &[u8], range: (usize,
     out
 }
 
-fn count_byte(b: &[u8], needle: u8) -> usize {
-    b.iter().filter(|&&c| c == needle).count()
+/// Line breaks in `text[from..to]`: every `\n`, and every `\r` not followed
+/// by `\n` (old Mac exports end lines with a lone CR, and csv reads those as
+/// record ends too, so line numbers must count them). The byte after `to`
+/// is looked at, so a CRLF split by a range end counts once.
+fn count_lines(text: &[u8], from: usize, to: usize) -> usize {
+    let b = &text[from..to];
+    let lf = memchr::memchr_iter(b'\n', b).count();
+    let lone_cr = memchr::memchr_iter(b'\r', b).filter(|&i| text.get(from + i + 1) != Some(&b'\n')).count();
+    lf + lone_cr
 }
 
 /// Quote state (inside a quoted field?) at each candidate cut, from one
@@ -901,8 +925,8 @@ fn split_ranges(text: &[u8], start: usize, chunk: usize) -> Vec<(usize, usize, u
         }
     }
     cuts.push(text.len());
-    let lines: Vec<u64> = std::iter::once(count_byte(&text[..start], b'\n') as u64)
-        .chain(cuts.par_windows(2).map(|w| count_byte(&text[w[0]..w[1]], b'\n') as u64).collect::<Vec<_>>())
+    let lines: Vec<u64> = std::iter::once(count_lines(text, 0, start) as u64)
+        .chain(cuts.par_windows(2).map(|w| count_lines(text, w[0], w[1]) as u64).collect::<Vec<_>>())
         .collect();
     let mut base = 1u64;
     cuts.windows(2)
@@ -951,6 +975,27 @@ fn header_map(table: Table, header: &[String]) -> Result<ColMap, Refusal> {
             }
             Err(header_refusal(e))
         }
+    }
+}
+
+/// Adds to a "missing required value" reject of sheet row `i` that the
+/// empty cell lies inside a merged range (its value is in the range's first
+/// cell only), so the reason matches what the user sees in the spreadsheet.
+fn merged_hint(r: &mut Reject, table: Table, map: &ColMap, dec: &source::Decoded, i: usize) {
+    let Some(col) = r.reason.strip_prefix("missing required value `").and_then(|t| t.split('`').next()) else {
+        return;
+    };
+    let Some(field) = table.columns().iter().position(|c| c.name == col).and_then(|ci| map.fields[ci]) else {
+        return;
+    };
+    let (r0, c0) = dec.origin;
+    if let Some(&(a, b, c, d)) = dec.merged.iter().find(|m| m.0 < i && i <= m.2 && m.1 <= field && field <= m.3) {
+        r.reason.push_str(&format!(
+            " (cell {} is inside the merged range {}:{}, whose value is in its first cell only)",
+            source::cell_name(r0 + i, c0 + field),
+            source::cell_name(r0 + a, c0 + b),
+            source::cell_name(r0 + c, c0 + d)
+        ));
     }
 }
 
@@ -1029,7 +1074,11 @@ fn parse_file<R: Rec>(path: &Path, file: &str, sh: &Shared) -> Result<FileParse<
                     // Spreadsheets keep formatted-but-empty rows: not records.
                     continue;
                 }
+                let before = out.rejects.len();
                 process(&fc, &rec, first_row + i as u64, i as u64, &mut cx, &mut out);
+                if let Some(r) = out.rejects.get_mut(before) {
+                    merged_hint(r, table, &map, &dec, i);
+                }
             }
             out.strings = cx.local.into_vec();
             let unknown = map.unknown.iter().map(|u| u.1.clone()).collect();
@@ -1207,17 +1256,28 @@ fn merge_any(st: &mut State, p: AnyParse) {
     }
 }
 
+/// A table file that cannot be read as one: its name and why.
+type Unusable = (String, String);
+
+/// What the dataset folder holds.
+struct Found {
+    tables: HashMap<Table, Result<PathBuf, Unusable>>,
+    /// Notes about files that are not tables (`attendence.csv`).
+    notes: Vec<String>,
+}
+
 /// The table files in `dir`: `NAME.csv`, `NAME.xlsx` or `NAME.xls`, name and
-/// extension in any case. Two files for one table refuse that table.
-fn find_files(dir: &Path) -> Result<HashMap<Table, Result<PathBuf, String>>, DatasetError> {
+/// extension in any case. Two files for one table refuse that table, and so
+/// does a table name that is a folder, a device or a dangling link: reading
+/// `/dev/zero` through a link would never end, and a folder skipped
+/// silently would turn into "table not given" without saying why.
+fn find_files(dir: &Path) -> Result<Found, DatasetError> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| DatasetError::Unreadable { path: dir.to_path_buf(), message: e.to_string() })?;
-    let mut found: HashMap<Table, Result<PathBuf, String>> = HashMap::new();
-    let mut names: Vec<(String, PathBuf)> = entries
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().map(|t| t.is_file() || t.is_symlink()).unwrap_or(false))
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
-        .collect();
+    let mut found: HashMap<Table, Result<PathBuf, Unusable>> = HashMap::new();
+    let mut notes = Vec::new();
+    let mut names: Vec<(String, PathBuf)> =
+        entries.filter_map(Result::ok).map(|e| (e.file_name().to_string_lossy().into_owned(), e.path())).collect();
     names.sort();
     for (name, path) in names {
         let lower = name.to_lowercase();
@@ -1225,21 +1285,62 @@ fn find_files(dir: &Path) -> Result<HashMap<Table, Result<PathBuf, String>>, Dat
         if !matches!(ext, "csv" | "xlsx" | "xls") {
             continue;
         }
-        let Some(t) = Table::from_name(stem) else { continue };
+        let Some(t) = Table::from_name(stem) else {
+            notes.push(not_a_table(&name, stem));
+            continue;
+        };
+        let this = match std::fs::metadata(&path) {
+            Ok(m) if m.is_file() => Ok(path),
+            Ok(m) if m.is_dir() => Err((name.clone(), format!("`{name}` is a folder, not a table file"))),
+            Ok(_) => Err((
+                name.clone(),
+                format!("`{name}` is not a regular file (device, FIFO or socket, or a link to one); refused"),
+            )),
+            Err(e) => Err((name.clone(), format!("cannot read `{name}`: {e}"))),
+        };
         match found.entry(t) {
             Entry::Vacant(v) => {
-                v.insert(Ok(path));
+                v.insert(this);
             }
             Entry::Occupied(mut o) => {
                 let prev = match o.get() {
-                    Ok(p) => p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-                    Err(_) => String::from("another file"),
+                    Ok(p) => file_name(p),
+                    Err((n, _)) => n.clone(),
                 };
-                *o.get_mut() = Err(format!("both `{prev}` and `{name}` are given for table `{}`: keep one", t.name()));
+                let why = format!("both `{prev}` and `{name}` are given for table `{}`: keep one", t.name());
+                *o.get_mut() = Err((prev, why));
             }
         }
     }
-    Ok(found)
+    Ok(Found { tables: found, notes })
+}
+
+/// The note for a `.csv`/`.xlsx` file whose name is not a table, naming the
+/// closest table when the name looks like a misspelling of one.
+fn not_a_table(name: &str, stem: &str) -> String {
+    let near = Table::ALL.into_iter().map(|t| (edit_distance(stem, t.name()), t.name())).min();
+    match near {
+        Some((d, t)) if d <= 3 => {
+            format!("`{name}` is not a table of the contract and was not read (did you mean `{t}`?)")
+        }
+        _ => format!("`{name}` is not a table of the contract and was not read"),
+    }
+}
+
+/// Levenshtein distance over chars (names are short).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diag + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
 }
 
 fn file_name(p: &Path) -> String {
@@ -1251,10 +1352,10 @@ pub fn read_dataset(dir: &Path, ops: &Operations) -> Result<Loaded, DatasetError
     if !dir.is_dir() {
         return Err(DatasetError::NoFolder(dir.to_path_buf()));
     }
-    let found = find_files(dir)?;
+    let Found { tables: found, notes } = find_files(dir)?;
     match found.get(&Table::Institutions) {
         None => return Err(DatasetError::NoInstitutions(dir.to_path_buf())),
-        Some(Err(why)) => return Err(DatasetError::Invalid { file: "institutions".into(), message: why.clone() }),
+        Some(Err((file, why))) => return Err(DatasetError::Invalid { file: file.clone(), message: why.clone() }),
         Some(Ok(_)) => {}
     }
     let mut st = State {
@@ -1270,9 +1371,9 @@ pub fn read_dataset(dir: &Path, ops: &Operations) -> Result<Loaded, DatasetError
             None => {
                 st.missing.insert(t, format!("no {} table was given", t.name()));
             }
-            Some(Err(why)) => {
-                st.missing.insert(t, format!("the {} table was refused", t.name()));
-                st.files.push(refused_report(t, t.name(), why.clone()));
+            Some(Err((file, why))) => {
+                st.missing.insert(t, format!("{file} was refused"));
+                st.files.push(refused_report(t, file, why.clone()));
             }
             Some(Ok(_)) => {}
         }
@@ -1313,7 +1414,14 @@ pub fn read_dataset(dir: &Path, ops: &Operations) -> Result<Loaded, DatasetError
     st.files.sort_by_key(|f| Table::from_name(&f.table).map(|t| t as usize).unwrap_or(usize::MAX));
     st.rejects.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     st.extras.sort_by_key(|e| (e.table, e.line));
-    Ok(Loaded { root: dir.to_path_buf(), tables: st.tables, files: st.files, rejects: st.rejects, extras: st.extras })
+    Ok(Loaded {
+        root: dir.to_path_buf(),
+        tables: st.tables,
+        files: st.files,
+        rejects: st.rejects,
+        extras: st.extras,
+        notes,
+    })
 }
 
 fn refused_report(t: Table, file: &str, why: String) -> FileReport {
@@ -1414,6 +1522,24 @@ mod tests {
             }
         }
         assert!(splits > 1000, "{splits}");
+    }
+
+    #[test]
+    fn lone_cr_and_crlf_line_ends_count_once_each() {
+        let text = b"h1,h2\ra,1\rb,2\r\nc,3\n\nd,4";
+        let lines: Vec<u64> = records(text, 6, text.len(), 2).into_iter().map(|r| r.0).collect();
+        assert_eq!(lines, [2, 3, 4, 6]);
+        assert_eq!(count_lines(b"a\r\nb\rc\n", 0, 7), 3);
+        // A range ending between CR and LF counts the break once, with the LF.
+        assert_eq!(count_lines(b"a\r\nb", 0, 2) + count_lines(b"a\r\nb", 2, 4), 1);
+    }
+
+    #[test]
+    fn misspelt_table_names_get_a_suggestion() {
+        assert_eq!(edit_distance("attendence", "attendance"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert!(not_a_table("Attendence.CSV", "attendence").contains("did you mean `attendance`?"));
+        assert!(!not_a_table("truth.csv", "truth").contains("did you mean"));
     }
 
     #[test]

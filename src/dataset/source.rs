@@ -1,7 +1,8 @@
 //! Turning one input file into text the row parsers read: its SHA-256, the
 //! encoding (UTF-8 with or without BOM, GB18030/GBK, UTF-16 with BOM, or an
-//! XLSX/XLS first sheet), and refusals for what is not a table at all
-//! (empty file, binary data, a ZIP named `.csv`).
+//! XLSX/XLS first sheet, with its merged cell ranges), and refusals for what
+//! is not a table at all (empty file, binary data, UTF-16 without a BOM, a
+//! ZIP named `.csv`).
 
 use std::borrow::Cow;
 use std::io::Cursor;
@@ -26,6 +27,11 @@ pub enum Body {
 pub struct Decoded {
     pub encoding: &'static str,
     pub notes: Vec<String>,
+    /// Merged cell ranges of a sheet as (first row, first col, last row,
+    /// last col), indexed like `Body::Sheet::rows` (row 0 = header).
+    pub merged: Vec<(usize, usize, usize, usize)>,
+    /// 0-based (row, column) of `rows[0][0]` in the sheet, for cell names.
+    pub origin: (usize, usize),
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -49,7 +55,7 @@ pub fn decode_csv(bytes: &[u8]) -> Result<(Cow<'_, [u8]>, bool, Decoded), String
             return Ok((
                 Cow::Owned(text.into_owned().into_bytes()),
                 had_errors,
-                Decoded { encoding: name, notes: note },
+                Decoded { encoding: name, notes: note, merged: Vec::new(), origin: (0, 0) },
             ));
         }
     }
@@ -57,12 +63,17 @@ pub fn decode_csv(bytes: &[u8]) -> Result<(Cow<'_, [u8]>, bool, Decoded), String
         Some(rest) => (rest, true),
         None => (bytes, false),
     };
+    if let Some(order) = utf16_without_bom(body) {
+        return Err(format!(
+            "the file looks like UTF-16{order} text without a byte-order mark; re-export it as UTF-8 (or GBK) CSV"
+        ));
+    }
     if looks_binary(body) {
         return Err("the file is binary data, not CSV text (control bytes in its first 64 KB)".into());
     }
     if std::str::from_utf8(body).is_ok() {
         let encoding = if bom { "utf-8-bom" } else { "utf-8" };
-        return Ok((Cow::Borrowed(body), false, Decoded { encoding, notes: note }));
+        return Ok((Cow::Borrowed(body), false, Decoded { encoding, notes: note, merged: Vec::new(), origin: (0, 0) }));
     }
     // Not UTF-8 as a whole: GB18030 (a superset of GBK), decided per line so
     // that a file mixing UTF-8 and GBK lines still reads every line right.
@@ -90,7 +101,27 @@ pub fn decode_csv(bytes: &[u8]) -> Result<(Cow<'_, [u8]>, bool, Decoded), String
     } else {
         "gb18030"
     };
-    Ok((Cow::Owned(out), errors, Decoded { encoding, notes }))
+    Ok((Cow::Owned(out), errors, Decoded { encoding, notes, merged: Vec::new(), origin: (0, 0) }))
+}
+
+/// `Some("LE"/"BE")` when the start of the file is ASCII text spelt as
+/// UTF-16: NUL bytes in many odd (LE) or even (BE) positions and none in
+/// the others (Chinese characters have no NUL half, ASCII ones do).
+fn utf16_without_bom(b: &[u8]) -> Option<&'static str> {
+    let head = &b[..b.len().min(4096) & !1];
+    if head.len() < 8 {
+        return None;
+    }
+    let pairs = head.len() / 2;
+    let zeros_at = |k: usize| head.iter().skip(k).step_by(2).filter(|&&c| c == 0).count();
+    let (even, odd) = (zeros_at(0), zeros_at(1));
+    if odd * 10 >= pairs * 3 && even == 0 {
+        Some("LE")
+    } else if even * 10 >= pairs * 3 && odd == 0 {
+        Some("BE")
+    } else {
+        None
+    }
 }
 
 /// More than 1% control bytes (other than tab, CR, LF) in the first 64 KB.
@@ -121,12 +152,50 @@ pub fn read_sheet(bytes: &[u8]) -> Result<(Body, Decoded), String> {
         Some(r) => r.map_err(|e| format!("cannot read the first sheet: {e}"))?,
         None => return Err("the workbook has no sheets".into()),
     };
-    let first_row = range.start().map(|(r, _)| u64::from(r) + 1).unwrap_or(1);
+    let (r0, c0) = range.start().unwrap_or((0, 0));
+    let first_row = u64::from(r0) + 1;
     let rows: Vec<Vec<String>> = range.rows().map(|row| row.iter().map(cell_text).collect()).collect();
     if rows.is_empty() {
         return Err("the first sheet is empty (expected a header row)".into());
     }
-    Ok((Body::Sheet { rows, first_row }, Decoded { encoding: "xlsx", notes }))
+    // Merged cells hold their value in the first cell only; the reader does
+    // not copy it down (that would be "fixing" the data), but it says so.
+    let regions = match &mut book {
+        calamine::Sheets::Xlsx(x) => x.merge_cells_by_sheet_id(0).ok(),
+        calamine::Sheets::Xls(x) => x.merge_cells_by_sheet_id(0).ok(),
+        _ => None,
+    };
+    let rel = |v: u32, o: u32| v.saturating_sub(o) as usize;
+    let merged: Vec<(usize, usize, usize, usize)> = regions
+        .unwrap_or_default()
+        .iter()
+        .map(|d| (rel(d.start.0, r0), rel(d.start.1, c0), rel(d.end.0, r0), rel(d.end.1, c0)))
+        .collect();
+    if let Some(&(a, b, c, d)) = merged.first() {
+        notes.push(format!(
+            "the sheet has {} merged cell range(s) (first {}:{}); a merged range's value is only in its first cell, \
+             so its other rows are read as empty: unmerge and fill the cells before export",
+            merged.len(),
+            cell_name(a + r0 as usize, b + c0 as usize),
+            cell_name(c + r0 as usize, d + c0 as usize)
+        ));
+    }
+    Ok((
+        Body::Sheet { rows, first_row },
+        Decoded { encoding: "xlsx", notes, merged, origin: (r0 as usize, c0 as usize) },
+    ))
+}
+
+/// `A1`-style name of a 0-based cell.
+pub fn cell_name(row: usize, col: usize) -> String {
+    let mut letters = Vec::new();
+    let mut c = col + 1;
+    while c > 0 {
+        letters.push(b'A' + ((c - 1) % 26) as u8);
+        c = (c - 1) / 26;
+    }
+    letters.reverse();
+    format!("{}{}", String::from_utf8_lossy(&letters), row + 1)
 }
 
 /// A cell as the text a CSV export would hold: whole numbers without `.0`,
@@ -188,6 +257,10 @@ mod tests {
         assert!(decode_csv(b"PK\x03\x04rest").unwrap_err().contains("XLSX"));
         let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
         assert!(decode_csv(&garbage).unwrap_err().contains("binary"));
+        let utf16: Vec<u8> = "a,b\n1,2\n".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        assert!(decode_csv(&utf16).unwrap_err().contains("UTF-16LE text without a byte-order mark"));
+        let utf16: Vec<u8> = "a,b\n1,2\n".encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        assert!(decode_csv(&utf16).unwrap_err().contains("UTF-16BE"));
     }
 
     #[test]
@@ -196,6 +269,15 @@ mod tests {
         bytes.extend_from_slice(&encoding_rs::GBK.encode("李四\n").0);
         let (t, _, d) = decode_csv(&bytes).unwrap();
         assert_eq!((std::str::from_utf8(&t).unwrap(), d.encoding), ("姓名\n张三\n李四\n", "mixed"));
+    }
+
+    #[test]
+    fn cell_names() {
+        assert_eq!(cell_name(0, 0), "A1");
+        assert_eq!(cell_name(2, 25), "Z3");
+        assert_eq!(cell_name(9, 26), "AA10");
+        assert_eq!(cell_name(0, 701), "ZZ1");
+        assert_eq!(cell_name(0, 702), "AAA1");
     }
 
     #[test]

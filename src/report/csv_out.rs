@@ -2,14 +2,35 @@
 //! `flags.csv`. Rows are sorted (institution, check, subject) and numbers
 //! formatted with fixed precision so two runs on the same input give
 //! byte-identical files. Text fields that a spreadsheet would run as a
-//! formula (`=`, `+`, `-`, `@`, tab, CR at the start) are prefixed with `'`.
+//! formula (`=`, `+`, `-`, `@`, tab, CR at the start) are prefixed with `'`,
+//! and ID and mobile numbers in names, summaries and subject ids are masked
+//! as in the HTML reports unless `--unmasked` is given (`institution_id`,
+//! the join key of the outputs, is kept as written).
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
 
 use crate::checks::Finding;
+use crate::report::mask::redact_text;
 use crate::score::InstScore;
+
+/// How input-derived text is written: ID and phone numbers masked unless
+/// `unmasked`, then formulas neutralised.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextPolicy {
+    pub unmasked: bool,
+}
+
+impl TextPolicy {
+    fn text(self, s: &str) -> String {
+        if self.unmasked {
+            safe_text(s)
+        } else {
+            safe_text(&redact_text(s))
+        }
+    }
+}
 
 /// Neutralises spreadsheet formulas in a text field (OWASP CSV injection).
 pub fn safe_text(s: &str) -> String {
@@ -70,13 +91,13 @@ pub fn sort_and_write(
 }
 
 /// Rows of `scores.csv`.
-pub fn score_rows(scores: &[InstScore]) -> Vec<Vec<String>> {
+pub fn score_rows(scores: &[InstScore], p: TextPolicy) -> Vec<Vec<String>> {
     scores
         .iter()
         .map(|s| {
             vec![
                 safe_text(&s.institution_id),
-                safe_text(&s.name),
+                p.text(&s.name),
                 format!("{:.2}", s.score),
                 s.tier.clone(),
                 s.findings.to_string(),
@@ -87,7 +108,7 @@ pub fn score_rows(scores: &[InstScore]) -> Vec<Vec<String>> {
 }
 
 /// Rows of `findings.csv` (English summaries: a stable, tool-friendly text).
-pub fn finding_rows(findings: &[Finding]) -> Vec<Vec<String>> {
+pub fn finding_rows(findings: &[Finding], p: TextPolicy) -> Vec<Vec<String>> {
     findings
         .iter()
         .map(|f| {
@@ -97,14 +118,14 @@ pub fn finding_rows(findings: &[Finding]) -> Vec<Vec<String>> {
                 fixed4(f.severity),
                 opt_num(f.statistic, fixed4),
                 opt_num(f.p_value, sci),
-                safe_text(&f.summary_en),
+                p.text(&f.summary_en),
             ]
         })
         .collect()
 }
 
 /// Rows of `flags.csv` (duplicates collapse in [`sort_and_write`]).
-pub fn flag_rows(findings: &[Finding]) -> Vec<Vec<String>> {
+pub fn flag_rows(findings: &[Finding], p: TextPolicy) -> Vec<Vec<String>> {
     findings
         .iter()
         .flat_map(|f| {
@@ -113,7 +134,7 @@ pub fn flag_rows(findings: &[Finding]) -> Vec<Vec<String>> {
                     safe_text(&f.institution_id),
                     f.check.clone(),
                     g.kind.as_str().to_string(),
-                    safe_text(&g.subject_id),
+                    p.text(&g.subject_id),
                     fixed4(g.strength),
                 ]
             })
@@ -122,10 +143,10 @@ pub fn flag_rows(findings: &[Finding]) -> Vec<Vec<String>> {
 }
 
 /// Writes `scores.csv`, `findings.csv` and `flags.csv` into `dir`.
-pub fn write_all(dir: &Path, scores: &[InstScore], findings: &[Finding]) -> Result<()> {
-    sort_and_write(&dir.join(SCORES.0), &SCORES.1, score_rows(scores), SCORES.2, false)?;
-    sort_and_write(&dir.join(FINDINGS.0), &FINDINGS.1, finding_rows(findings), FINDINGS.2, false)?;
-    sort_and_write(&dir.join(FLAGS.0), &FLAGS.1, flag_rows(findings), FLAGS.2, true)?;
+pub fn write_all(dir: &Path, scores: &[InstScore], findings: &[Finding], p: TextPolicy) -> Result<()> {
+    sort_and_write(&dir.join(SCORES.0), &SCORES.1, score_rows(scores, p), SCORES.2, false)?;
+    sort_and_write(&dir.join(FINDINGS.0), &FINDINGS.1, finding_rows(findings, p), FINDINGS.2, false)?;
+    sort_and_write(&dir.join(FLAGS.0), &FLAGS.1, flag_rows(findings, p), FLAGS.2, true)?;
     Ok(())
 }
 
@@ -138,5 +159,13 @@ mod tests {
         assert_eq!(safe_text("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
         assert_eq!(safe_text("-2+3"), "'-2+3");
         assert_eq!(safe_text("机构"), "机构");
+    }
+
+    #[test]
+    fn numbers_are_masked_before_formulas_are_neutralised() {
+        let masked = TextPolicy { unmasked: false };
+        assert_eq!(masked.text("T410102199001011234"), "T410***********1234");
+        assert_eq!(masked.text("=HYPERLINK(\"13812345678\")"), "'=HYPERLINK(\"138****5678\")");
+        assert_eq!(TextPolicy { unmasked: true }.text("410102199001011234"), "410102199001011234");
     }
 }
