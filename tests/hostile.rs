@@ -661,7 +661,9 @@ fn outputs_neutralise_formulas_escape_html_and_mask_numbers() {
     let leaks = |dir: &str| -> Vec<String> {
         let mut found = Vec::new();
         for ext in ["csv", "html"] {
-            for p in files(&w.path(dir), ext) {
+            // flags.csv keys records by ID / certificate number (DATA.md: other
+            // tools act on them), so it is the one confidential output
+            for p in files(&w.path(dir), ext).into_iter().filter(|p| !p.ends_with("flags.csv")) {
                 let text = std::fs::read_to_string(&p).unwrap();
                 for n in numbers(&text) {
                     if secrets.contains(n) {

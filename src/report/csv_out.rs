@@ -3,9 +3,13 @@
 //! formatted with fixed precision so two runs on the same input give
 //! byte-identical files. Text fields that a spreadsheet would run as a
 //! formula (`=`, `+`, `-`, `@`, tab, CR at the start) are prefixed with `'`,
-//! and ID and mobile numbers in names, summaries and subject ids are masked
-//! as in the HTML reports unless `--unmasked` is given (`institution_id`,
-//! the join key of the outputs, is kept as written).
+//! and ID and mobile numbers in names and summaries are masked as in the
+//! HTML reports unless `--unmasked` is given. Keys are kept as written:
+//! `institution_id`, and `flags.csv`'s `subject_id`, which DATA.md defines
+//! as the record other tools act on (a person's ID number, a certificate
+//! number) — masked, two people could collapse into one flag. `flags.csv`
+//! is therefore confidential; the reports and summaries are the shareable
+//! outputs.
 
 use std::path::Path;
 
@@ -125,7 +129,7 @@ pub fn finding_rows(findings: &[Finding], p: TextPolicy) -> Vec<Vec<String>> {
 }
 
 /// Rows of `flags.csv` (duplicates collapse in [`sort_and_write`]).
-pub fn flag_rows(findings: &[Finding], p: TextPolicy) -> Vec<Vec<String>> {
+pub fn flag_rows(findings: &[Finding]) -> Vec<Vec<String>> {
     findings
         .iter()
         .flat_map(|f| {
@@ -134,7 +138,7 @@ pub fn flag_rows(findings: &[Finding], p: TextPolicy) -> Vec<Vec<String>> {
                     safe_text(&f.institution_id),
                     f.check.clone(),
                     g.kind.as_str().to_string(),
-                    p.text(&g.subject_id),
+                    safe_text(&g.subject_id),
                     fixed4(g.strength),
                 ]
             })
@@ -146,7 +150,7 @@ pub fn flag_rows(findings: &[Finding], p: TextPolicy) -> Vec<Vec<String>> {
 pub fn write_all(dir: &Path, scores: &[InstScore], findings: &[Finding], p: TextPolicy) -> Result<()> {
     sort_and_write(&dir.join(SCORES.0), &SCORES.1, score_rows(scores, p), SCORES.2, false)?;
     sort_and_write(&dir.join(FINDINGS.0), &FINDINGS.1, finding_rows(findings, p), FINDINGS.2, false)?;
-    sort_and_write(&dir.join(FLAGS.0), &FLAGS.1, flag_rows(findings, p), FLAGS.2, true)?;
+    sort_and_write(&dir.join(FLAGS.0), &FLAGS.1, flag_rows(findings), FLAGS.2, true)?;
     Ok(())
 }
 
