@@ -1,12 +1,15 @@
 //! The stable CSV outputs of DATA.md: `scores.csv`, `findings.csv` and
 //! `flags.csv`. Rows are sorted (institution, check, subject) and numbers
 //! formatted with fixed precision so two runs on the same input give
-//! byte-identical files. Text fields that a spreadsheet would run as a
-//! formula (`=`, `+`, `-`, `@`, tab, CR at the start) are prefixed with `'`.
+//! byte-identical files, each written atomically ([`crate::output`]). Text
+//! fields that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`,
+//! tab, CR at the start) are prefixed with `'`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+
+use crate::output::AtomicFile;
 
 use crate::checks::Finding;
 use crate::score::InstScore;
@@ -59,13 +62,14 @@ pub fn sort_and_write(
     if dedup {
         rows.dedup_by(|a, b| cmp_key(a, b).is_none());
     }
-    let f = std::fs::File::create(path).with_context(|| format!("cannot create `{}`", path.display()))?;
-    let mut w = csv::Writer::from_writer(std::io::BufWriter::new(f));
+    let f = AtomicFile::create(path).with_context(|| format!("cannot create `{}`", path.display()))?;
+    let mut w = csv::Writer::from_writer(f);
     w.write_record(header)?;
     for r in &rows {
         w.write_record(r)?;
     }
-    w.flush().with_context(|| format!("cannot write `{}`", path.display()))?;
+    let f = w.into_inner().map_err(|e| e.into_error()).with_context(|| format!("cannot write `{}`", path.display()))?;
+    f.commit().with_context(|| format!("cannot write `{}`", path.display()))?;
     Ok(())
 }
 
@@ -121,12 +125,14 @@ pub fn flag_rows(findings: &[Finding]) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// Writes `scores.csv`, `findings.csv` and `flags.csv` into `dir`.
-pub fn write_all(dir: &Path, scores: &[InstScore], findings: &[Finding]) -> Result<()> {
-    sort_and_write(&dir.join(SCORES.0), &SCORES.1, score_rows(scores), SCORES.2, false)?;
-    sort_and_write(&dir.join(FINDINGS.0), &FINDINGS.1, finding_rows(findings), FINDINGS.2, false)?;
-    sort_and_write(&dir.join(FLAGS.0), &FLAGS.1, flag_rows(findings), FLAGS.2, true)?;
-    Ok(())
+/// Writes `scores.csv`, `findings.csv` and `flags.csv` into `dir`; returns
+/// their paths.
+pub fn write_all(dir: &Path, scores: &[InstScore], findings: &[Finding]) -> Result<Vec<PathBuf>> {
+    let paths = [dir.join(SCORES.0), dir.join(FINDINGS.0), dir.join(FLAGS.0)];
+    sort_and_write(&paths[0], &SCORES.1, score_rows(scores), SCORES.2, false)?;
+    sort_and_write(&paths[1], &FINDINGS.1, finding_rows(findings), FINDINGS.2, false)?;
+    sort_and_write(&paths[2], &FLAGS.1, flag_rows(findings), FLAGS.2, true)?;
+    Ok(paths.to_vec())
 }
 
 #[cfg(test)]
