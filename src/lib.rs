@@ -10,6 +10,7 @@ pub mod checks;
 pub mod cmd;
 pub mod dataset;
 pub mod model;
+pub mod output;
 pub mod pipeline;
 pub mod report;
 pub mod run;

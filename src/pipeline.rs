@@ -111,53 +111,103 @@ pub fn run(opts: &Options) -> Result<Outcome> {
         .with_context(|| format!("cannot open store `{}`", db.display()))?
         .with_operations(&models.operations);
     let info = store.begin_run(run_info(opts, &models, &loaded))?;
-    store.ingest(&loaded)?;
-    timings.store = t1.elapsed().as_secs_f64();
-
-    progress.inc(1);
-    progress.set_message("sampling CCTV footage");
-    let t2 = Instant::now();
-    let params = Params::from_scorecard(&models.scorecard).map_err(anyhow::Error::msg)?;
-    let footage = video::scan_all_cached(
-        &loaded.root,
-        &loaded.tables,
-        &params.cctv.sample_options(),
-        Some(&mut store as &mut dyn video::ScanCache),
-    );
-    timings.video = t2.elapsed().as_secs_f64();
-
-    progress.inc(1);
-    progress.set_message("running checks");
-    let t3 = Instant::now();
-    let ctx =
-        Ctx { t: &loaded.tables, ops: &models.operations, card: &models.scorecard, params: &params, footage: &footage };
-    let findings: Vec<Finding> =
-        checks::run_all(&ctx).into_iter().filter(|f| opts.scope.contains(&f.institution_id)).collect();
-    let scores = score_all(&models, &loaded, &findings, &opts.scope);
-    timings.checks = t3.elapsed().as_secs_f64();
-
-    progress.inc(1);
-    progress.set_message("writing outputs");
-    let t4 = Instant::now();
-    let overview = checks::overview_charts(&ctx);
-    let result = RunResult { info, inputs: input_manifest(&loaded), scores, findings, overview };
-    let text = crate::report::csv_out::TextPolicy { unmasked: opts.unmasked };
-    crate::report::csv_out::write_all(&opts.out, &result.scores, &result.findings, text)?;
-    store.finish_run(&result)?;
-    // Reports are rendered from the result the store now holds, as
-    // `kaopei report` would re-render them.
-    let index = if opts.html {
-        let html = crate::report::HtmlOptions { lang, unmasked: opts.unmasked, mask_names: false };
-        Some(crate::report::html::write_all(&opts.out, &result, &models.scorecard, &html)?)
-    } else {
-        None
+    let staged = Staged { opts, models: &models, lang, loaded: &loaded, progress: &progress };
+    let (result, index) = match staged.run(&mut store, info.clone(), &mut timings, t1) {
+        Ok(done) => done,
+        Err(e) => {
+            // Closed as `failed` (still chained); the error is what the user sees.
+            if let Err(close) = store.fail_run(&info) {
+                tracing::warn!("cannot close failed run {}: {close:#}", info.run_id);
+            }
+            return Err(e);
+        }
     };
-    timings.outputs = t4.elapsed().as_secs_f64();
     progress.finish_and_clear();
 
     let rows_read = loaded.files.iter().map(|f| f.rows_read).sum();
     let rows_rejected = loaded.files.iter().map(|f| f.rows_rejected).sum();
     Ok(Outcome { result, timings, rows_read, rows_rejected, index })
+}
+
+/// What the stages after opening the run share.
+struct Staged<'a> {
+    opts: &'a Options,
+    models: &'a Models,
+    lang: crate::report::Lang,
+    loaded: &'a Loaded,
+    progress: &'a indicatif::ProgressBar,
+}
+
+impl Staged<'_> {
+    /// Ingest, footage, checks, scores, outputs; closes the run `ok` with
+    /// the hashes of every file written. Outputs are written before the run
+    /// is closed, each atomically, so a killed run leaves whole files and a
+    /// run still marked `running`.
+    fn run(
+        &self,
+        store: &mut Store,
+        info: RunInfo,
+        timings: &mut Timings,
+        t1: Instant,
+    ) -> Result<(RunResult, Option<PathBuf>)> {
+        let (opts, models, loaded, progress) = (self.opts, self.models, self.loaded, self.progress);
+        store.ingest(loaded)?;
+        timings.store = t1.elapsed().as_secs_f64();
+
+        progress.inc(1);
+        progress.set_message("sampling CCTV footage");
+        let t2 = Instant::now();
+        let params = Params::from_scorecard(&models.scorecard).map_err(anyhow::Error::msg)?;
+        let footage = video::scan_all_cached(
+            &loaded.root,
+            &loaded.tables,
+            &params.cctv.sample_options(),
+            Some(store as &mut dyn video::ScanCache),
+        );
+        timings.video = t2.elapsed().as_secs_f64();
+
+        progress.inc(1);
+        progress.set_message("running checks");
+        let t3 = Instant::now();
+        let ctx = Ctx {
+            t: &loaded.tables,
+            ops: &models.operations,
+            card: &models.scorecard,
+            params: &params,
+            footage: &footage,
+        };
+        let findings: Vec<Finding> =
+            checks::run_all(&ctx).into_iter().filter(|f| opts.scope.contains(&f.institution_id)).collect();
+        let scores = score_all(models, loaded, &findings, &opts.scope);
+        timings.checks = t3.elapsed().as_secs_f64();
+
+        progress.inc(1);
+        progress.set_message("writing outputs");
+        let t4 = Instant::now();
+        let overview = checks::overview_charts(&ctx);
+        let result = RunResult { info, inputs: input_manifest(loaded), scores, findings, overview };
+        for dir in [opts.out.clone(), opts.out.join("reports")] {
+            crate::output::remove_stale_temps(&dir);
+        }
+        let text = crate::report::csv_out::TextPolicy { unmasked: opts.unmasked };
+        let mut written = crate::report::csv_out::write_all(&opts.out, &result.scores, &result.findings, text)?;
+        let index = if opts.html {
+            let html = crate::report::HtmlOptions { lang: self.lang, unmasked: opts.unmasked, mask_names: false };
+            written.extend(crate::report::html::write_reports(&opts.out, &result, &models.scorecard, &html, None)?);
+            let index = crate::report::html::write_index(&opts.out, &result, &models.scorecard, &html)?;
+            written.push(index.clone());
+            Some(index)
+        } else {
+            None
+        };
+        let mut outputs = crate::output::Outputs::new(&store.dir());
+        for p in &written {
+            outputs.add(p).with_context(|| format!("cannot hash output `{}`", p.display()))?;
+        }
+        store.finish_run_with_outputs(&result, &outputs.into_files())?;
+        timings.outputs = t4.elapsed().as_secs_f64();
+        Ok((result, index))
+    }
 }
 
 /// A stage progress bar on stderr; indicatif draws nothing when stderr is
@@ -198,7 +248,8 @@ fn score_all(models: &Models, loaded: &Loaded, findings: &[Finding], scope: &Sco
         .collect()
 }
 
-fn input_manifest(loaded: &Loaded) -> Vec<InputFile> {
+/// The run record's input manifest: every table file read, with its hash.
+pub fn input_manifest(loaded: &Loaded) -> Vec<InputFile> {
     loaded
         .files
         .iter()

@@ -3,6 +3,7 @@
 //! persisting (with run B's evidence), B's other findings new, and states
 //! the verdict (整改合格 / 整改不合格) under `[rectification]` in the
 //! scorecard. Exit code 0 when the rectification passes, 1 when it fails.
+//! Recorded in the ledger with both runs (by hash) as inputs.
 
 use std::path::PathBuf;
 
@@ -46,26 +47,32 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<i32> {
     let lang = Lang::parse(&a.lang).map_err(anyhow::Error::msg)?;
-    let store = open_store(&a.db)?;
+    let mut store = open_store(&a.db)?;
     let ra = store.load_run(a.run_a)?;
     let rb = store.load_run(a.run_b)?;
     let models = models_for(a.models.as_deref(), &[&ra, &rb])?;
     let fu = followup::compare(&models.scorecard, &ra, &rb, &a.institution)?;
     let out = a.out.clone().unwrap_or_else(|| default_out(&a.db));
     let opts = HtmlOptions { lang, unmasked: a.unmasked, mask_names: a.mask_names };
-    let path = followup::write(&out, &fu, &ra, &rb, &models.scorecard, &opts)?;
-    let t = lang.text();
-    eprintln!(
-        "kaopei: {}: {} ({} resolved, {} persisting, {} new)",
-        a.institution,
-        if fu.pass { t.verdict_pass } else { t.verdict_fail },
-        fu.items.iter().filter(|i| i.status == followup::Status::Resolved).count(),
-        fu.items.iter().filter(|i| i.status == followup::Status::Persisting).count(),
-        fu.items.iter().filter(|i| i.status == followup::Status::New).count()
-    );
-    println!("report: {}", path.display());
-    if a.pdf {
-        print_pdfs(&[path])?;
-    }
+    let info = super::run_info("compare", rb.info.dataset.clone(), Some(&models));
+    let inputs = vec![super::run_input(&store, a.run_a)?, super::run_input(&store, a.run_b)?];
+    super::recorded(&mut store, info, inputs, |_inputs| {
+        let path = followup::write(&out, &fu, &ra, &rb, &models.scorecard, &opts)?;
+        let t = lang.text();
+        eprintln!(
+            "kaopei: {}: {} ({} resolved, {} persisting, {} new)",
+            a.institution,
+            if fu.pass { t.verdict_pass } else { t.verdict_fail },
+            fu.items.iter().filter(|i| i.status == followup::Status::Resolved).count(),
+            fu.items.iter().filter(|i| i.status == followup::Status::Persisting).count(),
+            fu.items.iter().filter(|i| i.status == followup::Status::New).count()
+        );
+        println!("report: {}", path.display());
+        let mut written = vec![path.clone()];
+        if a.pdf {
+            written.extend(print_pdfs(&[path])?);
+        }
+        Ok(((), written))
+    })?;
     Ok(if fu.pass { 0 } else { 1 })
 }

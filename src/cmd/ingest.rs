@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 
 use crate::dataset;
 use crate::model::Models;
-use crate::run::{InputFile, RunInfo, RunResult};
+use crate::run::{RunInfo, RunResult};
 use crate::store::{Store, TableAction};
 
 #[derive(Debug, clap::Args)]
@@ -45,7 +45,7 @@ pub fn run(a: Args) -> Result<i32> {
     let t1 = std::time::Instant::now();
     let actions = store.ingest_tables(&loaded)?;
     let store_secs = t1.elapsed().as_secs_f64();
-    let inputs = input_manifest(&loaded);
+    let inputs = crate::pipeline::input_manifest(&loaded);
     store.finish_run(&RunResult { info, inputs, scores: Vec::new(), findings: Vec::new(), overview: Vec::new() })?;
     print_summary(&loaded);
     for (t, act) in &actions {
@@ -57,22 +57,6 @@ pub fn run(a: Args) -> Result<i32> {
     }
     eprintln!("read {read_secs:.2} s, store {store_secs:.2} s");
     Ok(0)
-}
-
-fn input_manifest(loaded: &dataset::Loaded) -> Vec<InputFile> {
-    loaded
-        .files
-        .iter()
-        .map(|f| InputFile {
-            table: f.table.clone(),
-            path: f.file.clone(),
-            size: f.size,
-            sha256: f.sha256.clone(),
-            rows_read: f.rows_read,
-            rows_loaded: f.rows_loaded,
-            rows_rejected: f.rows_rejected,
-        })
-        .collect()
 }
 
 /// Prints the per-file accounting, refusals, notes and the first rejects.

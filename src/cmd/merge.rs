@@ -2,6 +2,8 @@
 //! `kaopei score --shard K/N` runs into one set identical to an unsharded
 //! run. Shards partition institutions, so merging is a sorted union; a
 //! missing shard or an institution in two shards is an error, not a guess.
+//! The merge is a run in the ledger of `OUT/kaopei.db` (or `--db`): the
+//! shard files it read and the files it wrote, with their hashes.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,6 +11,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use crate::report::csv_out::{sort_and_write, FINDINGS, FLAGS, SCORES};
+use crate::run::InputFile;
+use crate::store::Store;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -18,14 +22,27 @@ pub struct Args {
     /// The shards' output folders (each with scores.csv, findings.csv, flags.csv).
     #[arg(required = true)]
     pub shards: Vec<PathBuf>,
+    /// The store whose run ledger records the merge (default: OUT/kaopei.db).
+    #[arg(long)]
+    pub db: Option<PathBuf>,
 }
 
 pub fn run(a: Args) -> Result<i32> {
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create `{}`", a.out.display()))?;
+    let db = a.db.clone().unwrap_or_else(|| a.out.join("kaopei.db"));
+    let mut store = Store::open(&db).with_context(|| format!("cannot open store `{}`", db.display()))?;
+    let shards: Vec<String> = a.shards.iter().map(|s| s.display().to_string()).collect();
+    let info = crate::cmd::run_info("merge", shards.join(", "), None);
+    crate::cmd::recorded(&mut store, info, Vec::new(), |inputs| merge(&a, inputs))
+}
+
+/// Merges the shards into `a.out`; returns the exit code and the files written.
+fn merge(a: &Args, inputs: &mut Vec<InputFile>) -> Result<(i32, Vec<PathBuf>)> {
     let mut owner: BTreeMap<String, PathBuf> = BTreeMap::new();
     let mut red = false;
+    let mut written = Vec::new();
     for (name, header, key) in [(SCORES.0, &SCORES.1[..], SCORES.2), (FINDINGS.0, &FINDINGS.1[..], FINDINGS.2)] {
-        let rows = read_all(&a.shards, name, header)?;
+        let rows = read_all(&a.shards, name, header, inputs)?;
         if name == SCORES.0 {
             for (shard, r) in &rows {
                 if let Some(prev) = owner.insert(r[0].clone(), shard.clone()) {
@@ -34,29 +51,40 @@ pub fn run(a: Args) -> Result<i32> {
                 red |= r[3] == "red";
             }
         }
-        sort_and_write(&a.out.join(name), header, rows.into_iter().map(|(_, r)| r).collect(), key, false)?;
+        let path = a.out.join(name);
+        sort_and_write(&path, header, rows.into_iter().map(|(_, r)| r).collect(), key, false)?;
+        written.push(path);
     }
-    let flags = read_all(&a.shards, FLAGS.0, &FLAGS.1)?;
-    sort_and_write(&a.out.join(FLAGS.0), &FLAGS.1, flags.into_iter().map(|(_, r)| r).collect(), FLAGS.2, true)?;
+    let flags = read_all(&a.shards, FLAGS.0, &FLAGS.1, inputs)?;
+    let path = a.out.join(FLAGS.0);
+    sort_and_write(&path, &FLAGS.1, flags.into_iter().map(|(_, r)| r).collect(), FLAGS.2, true)?;
+    written.push(path);
     eprintln!("kaopei: merged {} shards, {} institutions into `{}`", a.shards.len(), owner.len(), a.out.display());
-    Ok(i32::from(red))
+    Ok((i32::from(red), written))
 }
 
-/// Reads one output file from every shard, checking its header.
-fn read_all(shards: &[PathBuf], name: &str, header: &[&str]) -> Result<Vec<(PathBuf, Vec<String>)>> {
+/// Reads one output file from every shard, checking its header, and notes
+/// each file read among the run's inputs.
+fn read_all(
+    shards: &[PathBuf],
+    name: &str,
+    header: &[&str],
+    inputs: &mut Vec<InputFile>,
+) -> Result<Vec<(PathBuf, Vec<String>)>> {
     let mut out = Vec::new();
     for dir in shards {
         let path = dir.join(name);
-        for r in read_csv(&path, header)? {
-            out.push((dir.clone(), r));
-        }
+        let bytes = std::fs::read(&path).with_context(|| format!("cannot read shard output `{}`", path.display()))?;
+        let rows = read_csv(&path, &bytes, header)?;
+        let table = format!("shard {}", name.trim_end_matches(".csv"));
+        inputs.push(crate::cmd::input_file(&table, &path, &bytes, rows.len() as u64)?);
+        out.extend(rows.into_iter().map(|r| (dir.clone(), r)));
     }
     Ok(out)
 }
 
-fn read_csv(path: &Path, header: &[&str]) -> Result<Vec<Vec<String>>> {
-    let mut rdr =
-        csv::Reader::from_path(path).with_context(|| format!("cannot read shard output `{}`", path.display()))?;
+fn read_csv(path: &Path, bytes: &[u8], header: &[&str]) -> Result<Vec<Vec<String>>> {
+    let mut rdr = csv::Reader::from_reader(bytes);
     let got: Vec<String> = rdr.headers()?.iter().map(str::to_string).collect();
     if got != header {
         bail!("`{}` has header `{}`, expected `{}`", path.display(), got.join(","), header.join(","));

@@ -1,6 +1,8 @@
 //! `kaopei report --db FILE [--run ID] [--institution ID] [--out DIR] [--pdf]
 //! [--lang en]`: re-renders the HTML reports of a stored run without
-//! re-running any check, and optionally prints them to PDF.
+//! re-running any check, and optionally prints them to PDF. The rendering
+//! is itself a run in the ledger, with the rendered run (by its hash) as
+//! input and the pages as outputs.
 
 use std::path::{Path, PathBuf};
 
@@ -70,7 +72,7 @@ pub(crate) fn default_out(db: &Path) -> PathBuf {
 
 pub fn run(a: Args) -> Result<i32> {
     let lang = Lang::parse(&a.lang).map_err(anyhow::Error::msg)?;
-    let store = open_store(&a.db)?;
+    let mut store = open_store(&a.db)?;
     let result = match a.run {
         Some(id) => store.load_run(id)?,
         None => store.latest_run()?,
@@ -78,32 +80,45 @@ pub fn run(a: Args) -> Result<i32> {
     let models = models_for(a.models.as_deref(), &[&result])?;
     let out = a.out.clone().unwrap_or_else(|| default_out(&a.db));
     let opts = HtmlOptions { lang, unmasked: a.unmasked, mask_names: a.mask_names };
-    let pages = match &a.institution {
-        Some(id) => html::write_reports(&out, &result, &models.scorecard, &opts, Some(id))?,
-        None => {
-            let reports = html::write_reports(&out, &result, &models.scorecard, &opts, None)?;
-            let mut pages = vec![html::write_index(&out, &result, &models.scorecard, &opts)?];
-            if a.pdf {
-                pages.extend(reports);
+    let info = super::run_info("report", result.info.dataset.clone(), Some(&models));
+    let inputs = vec![super::run_input(&store, result.info.run_id)?];
+    super::recorded(&mut store, info, inputs, |_inputs| {
+        let (pages, mut written) = match &a.institution {
+            Some(id) => {
+                let pages = html::write_reports(&out, &result, &models.scorecard, &opts, Some(id))?;
+                (pages.clone(), pages)
             }
-            pages
+            None => {
+                let reports = html::write_reports(&out, &result, &models.scorecard, &opts, None)?;
+                let index = html::write_index(&out, &result, &models.scorecard, &opts)?;
+                let mut written = reports.clone();
+                written.push(index.clone());
+                let mut pages = vec![index];
+                if a.pdf {
+                    pages.extend(reports);
+                }
+                (pages, written)
+            }
+        };
+        for p in &pages {
+            println!("report: {}", p.display());
         }
-    };
-    for p in &pages {
-        println!("report: {}", p.display());
-    }
-    if a.pdf {
-        print_pdfs(&pages)?;
-    }
+        if a.pdf {
+            written.extend(print_pdfs(&pages)?);
+        }
+        Ok(((), written))
+    })?;
     Ok(0)
 }
 
-/// Prints each page beside itself as `.pdf`.
-pub(crate) fn print_pdfs(pages: &[PathBuf]) -> Result<()> {
+/// Prints each page beside itself as `.pdf`; returns the PDFs.
+pub(crate) fn print_pdfs(pages: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut pdfs = Vec::with_capacity(pages.len());
     for p in pages {
         let out = p.with_extension("pdf");
         pdf::print_to_pdf(p, &out)?;
         println!("pdf: {}", out.display());
+        pdfs.push(out);
     }
-    Ok(())
+    Ok(pdfs)
 }

@@ -6,7 +6,8 @@
 //! flagged by a `training.*` or `exam.*` check are drawn with the higher
 //! weight of `[params.callback]`. Without `--seed` a seed is generated and
 //! printed; the seed, parameters and the drawn trainees are recorded in the
-//! store, so the same command with the same seed gives the same sheet.
+//! store, so the same command with the same seed gives the same sheet. The
+//! draw is also a run in the store's ledger (dataset files in, sheet out).
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -17,6 +18,7 @@ use anyhow::{Context, Result};
 use crate::checks::{self, callback, idno, Ctx, Params, SubjectKind};
 use crate::dataset::{self, Loaded};
 use crate::model::Models;
+use crate::output::AtomicFile;
 use crate::report::mask::mask_id;
 use crate::store::callbacks::{CallbackSample, CallbackSampleRow};
 use crate::store::Store;
@@ -71,31 +73,25 @@ pub fn run(a: Args) -> Result<i32> {
     let drawn = callback::draw_sample(&cands, a.n, seed, &params.callback);
     let phones = phones(&loaded);
 
-    let mut w = csv::Writer::from_writer(match &a.out {
-        Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("cannot create `{}`", p.display()))?)
-            as Box<dyn Write>,
-        None => Box::new(std::io::stdout()),
-    });
-    w.write_record([
-        "seq",
-        "class_id",
-        "name",
-        "person_id",
-        "phone",
-        "recorded_hours",
-        "attended",
-        "hours_reported",
-        "note",
-    ])?;
+    let mut lines: Vec<[String; 9]> = Vec::with_capacity(drawn.len());
     let mut rows = Vec::with_capacity(drawn.len());
     for (k, &i) in drawn.iter().enumerate() {
         let c = &cands[i];
         let pid = if a.unmasked { c.person.clone() } else { mask_id(&c.person) };
         let phone = phones.get(&c.line).cloned().unwrap_or_default();
-        let hours = format!("{:.1}", c.hours);
         let name = c.name.clone().unwrap_or_default();
-        let seq = (k + 1).to_string();
-        w.write_record([seq.as_str(), &c.class_id, &name, &pid, &phone, &hours, "", "", ""])?;
+        let (seq, hours) = ((k + 1).to_string(), format!("{:.1}", c.hours));
+        lines.push([
+            seq,
+            c.class_id.clone(),
+            name.clone(),
+            pid,
+            phone,
+            hours,
+            String::new(),
+            String::new(),
+            String::new(),
+        ]);
         rows.push(CallbackSampleRow {
             seq: k as u32 + 1,
             person_id: c.person.clone(),
@@ -105,7 +101,17 @@ pub fn run(a: Args) -> Result<i32> {
             flagged: c.flagged,
         });
     }
-    w.flush()?;
+    let mut store = Store::open(&a.db).with_context(|| format!("cannot open store `{}`", a.db.display()))?;
+    let info = crate::cmd::run_info("sample-callbacks", a.dataset.display().to_string(), Some(&models));
+    crate::cmd::recorded(&mut store, info, crate::pipeline::input_manifest(&loaded), |_| match &a.out {
+        Some(p) => {
+            let mut f = AtomicFile::create(p).with_context(|| format!("cannot create `{}`", p.display()))?;
+            write_sheet(&mut f, &lines)?;
+            f.commit().with_context(|| format!("cannot write `{}`", p.display()))?;
+            Ok(((), vec![p.clone()]))
+        }
+        None => write_sheet(&mut std::io::stdout(), &lines).map(|()| ((), Vec::new())),
+    })?;
 
     let p = &params.callback;
     let sample = CallbackSample {
@@ -129,7 +135,6 @@ pub fn run(a: Args) -> Result<i32> {
         .to_string(),
         rows,
     };
-    let mut store = Store::open(&a.db).with_context(|| format!("cannot open store `{}`", a.db.display()))?;
     let id = store.record_callback_sample(&sample)?;
     let strata: HashSet<&str> = cands.iter().map(|c| c.class_id.as_str()).collect();
     eprintln!(
@@ -143,6 +148,27 @@ pub fn run(a: Args) -> Result<i32> {
     );
     eprintln!("kaopei: seed {seed} (sample {id} in `{}`; `--seed {seed}` draws the same sample)", a.db.display());
     Ok(0)
+}
+
+/// Writes the call sheet.
+fn write_sheet(out: &mut dyn Write, lines: &[[String; 9]]) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "seq",
+        "class_id",
+        "name",
+        "person_id",
+        "phone",
+        "recorded_hours",
+        "attended",
+        "hours_reported",
+        "note",
+    ])?;
+    for l in lines {
+        w.write_record(l)?;
+    }
+    w.flush()?;
+    Ok(())
 }
 
 /// Canonical ids of people singled out by training and exam checks (any

@@ -1,19 +1,21 @@
 //! The stable CSV outputs of DATA.md: `scores.csv`, `findings.csv` and
 //! `flags.csv`. Rows are sorted (institution, check, subject) and numbers
 //! formatted with fixed precision so two runs on the same input give
-//! byte-identical files. Text fields that a spreadsheet would run as a
-//! formula (`=`, `+`, `-`, `@`, tab, CR at the start) are prefixed with `'`,
-//! and ID and mobile numbers in names and summaries are masked as in the
-//! HTML reports unless `--unmasked` is given. Keys are kept as written:
-//! `institution_id`, and `flags.csv`'s `subject_id`, which DATA.md defines
-//! as the record other tools act on (a person's ID number, a certificate
-//! number) — masked, two people could collapse into one flag. `flags.csv`
-//! is therefore confidential; the reports and summaries are the shareable
-//! outputs.
+//! byte-identical files, each written atomically ([`crate::output`]). Text
+//! fields that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`,
+//! tab, CR at the start) are prefixed with `'`, and ID and mobile numbers
+//! in names and summaries are masked as in the HTML reports unless
+//! `--unmasked` is given. Keys are kept as written: `institution_id`, and
+//! `flags.csv`'s `subject_id`, which DATA.md defines as the record other
+//! tools act on (a person's ID number, a certificate number) — masked, two
+//! people could collapse into one flag. `flags.csv` is therefore
+//! confidential; the reports and summaries are the shareable outputs.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+
+use crate::output::AtomicFile;
 
 use crate::checks::Finding;
 use crate::report::mask::redact_text;
@@ -84,13 +86,14 @@ pub fn sort_and_write(
     if dedup {
         rows.dedup_by(|a, b| cmp_key(a, b).is_none());
     }
-    let f = std::fs::File::create(path).with_context(|| format!("cannot create `{}`", path.display()))?;
-    let mut w = csv::Writer::from_writer(std::io::BufWriter::new(f));
+    let f = AtomicFile::create(path).with_context(|| format!("cannot create `{}`", path.display()))?;
+    let mut w = csv::Writer::from_writer(f);
     w.write_record(header)?;
     for r in &rows {
         w.write_record(r)?;
     }
-    w.flush().with_context(|| format!("cannot write `{}`", path.display()))?;
+    let f = w.into_inner().map_err(|e| e.into_error()).with_context(|| format!("cannot write `{}`", path.display()))?;
+    f.commit().with_context(|| format!("cannot write `{}`", path.display()))?;
     Ok(())
 }
 
@@ -146,12 +149,14 @@ pub fn flag_rows(findings: &[Finding]) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// Writes `scores.csv`, `findings.csv` and `flags.csv` into `dir`.
-pub fn write_all(dir: &Path, scores: &[InstScore], findings: &[Finding], p: TextPolicy) -> Result<()> {
-    sort_and_write(&dir.join(SCORES.0), &SCORES.1, score_rows(scores, p), SCORES.2, false)?;
-    sort_and_write(&dir.join(FINDINGS.0), &FINDINGS.1, finding_rows(findings, p), FINDINGS.2, false)?;
-    sort_and_write(&dir.join(FLAGS.0), &FLAGS.1, flag_rows(findings), FLAGS.2, true)?;
-    Ok(())
+/// Writes `scores.csv`, `findings.csv` and `flags.csv` into `dir`; returns
+/// their paths.
+pub fn write_all(dir: &Path, scores: &[InstScore], findings: &[Finding], p: TextPolicy) -> Result<Vec<PathBuf>> {
+    let paths = [dir.join(SCORES.0), dir.join(FINDINGS.0), dir.join(FLAGS.0)];
+    sort_and_write(&paths[0], &SCORES.1, score_rows(scores, p), SCORES.2, false)?;
+    sort_and_write(&paths[1], &FINDINGS.1, finding_rows(findings, p), FINDINGS.2, false)?;
+    sort_and_write(&paths[2], &FLAGS.1, flag_rows(findings), FLAGS.2, true)?;
+    Ok(paths.to_vec())
 }
 
 #[cfg(test)]

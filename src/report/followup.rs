@@ -127,7 +127,7 @@ pub fn write(
     let base = html::report_file_name(&fu.institution_id);
     let stem = base.strip_suffix(".html").unwrap_or(&base);
     let path = dir.join(format!("{stem}_run{}_run{}.html", a.info.run_id, b.info.run_id));
-    std::fs::write(&path, render(fu, &a.info, &b.info, card, opts))
+    crate::output::write_atomic(&path, render(fu, &a.info, &b.info, card, opts).as_bytes())
         .with_context(|| format!("cannot write `{}`", path.display()))?;
     Ok(path)
 }

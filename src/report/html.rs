@@ -80,7 +80,7 @@ pub fn write_all(out: &Path, result: &RunResult, card: &Scorecard, opts: &HtmlOp
 pub fn write_index(out: &Path, result: &RunResult, card: &Scorecard, opts: &HtmlOptions) -> Result<PathBuf> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create `{}`", out.display()))?;
     let index = out.join("index.html");
-    std::fs::write(&index, render_index(result, card, opts))
+    crate::output::write_atomic(&index, render_index(result, card, opts).as_bytes())
         .with_context(|| format!("cannot write `{}`", index.display()))?;
     Ok(index)
 }
@@ -111,7 +111,8 @@ pub fn write_reports(
         .map(|s| {
             let fs = by_inst.get(s.institution_id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
             let path = dir.join(report_file_name(&s.institution_id));
-            std::fs::write(&path, render_institution(&result.info, &result.inputs, s, fs, card, opts))
+            let page = render_institution(&result.info, &result.inputs, s, fs, card, opts);
+            crate::output::write_atomic(&path, page.as_bytes())
                 .with_context(|| format!("cannot write `{}`", path.display()))?;
             Ok(path)
         })

@@ -60,10 +60,13 @@ pub fn print_to_pdf(html: &Path, pdf: &Path) -> Result<()> {
     };
     let html = std::fs::canonicalize(html).with_context(|| format!("cannot find `{}`", html.display()))?;
     let profile = temp_profile()?;
+    // Printed beside the target and renamed when complete (crate::output).
+    let tmp = crate::output::temp_path(pdf);
+    let _ = std::fs::remove_file(&tmp);
     let mut cmd = Command::new(&chromium);
     cmd.args(headless_args(&profile))
         .arg("--no-pdf-header-footer")
-        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("--print-to-pdf={}", tmp.display()))
         .arg(file_url(&html))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -71,7 +74,8 @@ pub fn print_to_pdf(html: &Path, pdf: &Path) -> Result<()> {
     let out = run_with_timeout(cmd, TIMEOUT);
     let _ = std::fs::remove_dir_all(&profile);
     let (ok, stderr) = out.with_context(|| format!("cannot run `{}`", chromium.display()))?;
-    if !ok || !pdf.is_file() {
+    if !ok || !tmp.is_file() {
+        let _ = std::fs::remove_file(&tmp);
         let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
         bail!(
             "chromium did not print `{}` to PDF: {}",
@@ -79,7 +83,7 @@ pub fn print_to_pdf(html: &Path, pdf: &Path) -> Result<()> {
             tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
         );
     }
-    Ok(())
+    std::fs::rename(&tmp, pdf).with_context(|| format!("cannot write `{}`", pdf.display()))
 }
 
 /// A `file://` URL for an absolute path (spaces and other unsafe bytes

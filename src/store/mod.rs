@@ -16,7 +16,7 @@ pub mod load;
 pub mod runs;
 pub mod schema;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
@@ -25,10 +25,12 @@ use crate::model::Operations;
 use crate::run::{RunInfo, RunResult};
 
 pub use load::TableAction;
-pub use runs::{ChainProblem, OutputFile, RunRecord};
+pub use runs::{ChainProblem, LedgerEntry, OutputFile, ProblemKind, RunRecord};
 
 pub struct Store {
     pub conn: rusqlite::Connection,
+    /// The store file (its folder is where output paths are relative to).
+    path: PathBuf,
     /// Used to record each operation's model code beside the name as written.
     ops: Option<Operations>,
 }
@@ -45,7 +47,37 @@ impl Store {
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         schema::migrate(&mut conn).with_context(|| format!("cannot prepare store `{}`", path.display()))?;
-        Ok(Store { conn, ops: None })
+        Ok(Store { conn, path: path.to_path_buf(), ops: None })
+    }
+
+    /// Opens an existing store without changing it (no migration; refused
+    /// when it is not a kaopei store or is newer than this build).
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        use rusqlite::OpenFlags;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let conn = rusqlite::Connection::open_with_flags(path, flags)
+            .with_context(|| format!("cannot open store `{}`", path.display()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .with_context(|| format!("`{}` is not a SQLite database", path.display()))?;
+        if version == 0 {
+            anyhow::bail!("`{}` is not a kaopei store (no schema)", path.display());
+        }
+        if version > schema::VERSION {
+            anyhow::bail!(
+                "store `{}` has schema version {version}, newer than this kaopei understands ({}): upgrade kaopei",
+                path.display(),
+                schema::VERSION
+            );
+        }
+        Ok(Store { conn, path: path.to_path_buf(), ops: None })
+    }
+
+    /// The folder holding the store: output paths under it are recorded
+    /// relative to it.
+    pub fn dir(&self) -> PathBuf {
+        self.path.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf)
     }
 
     /// Lets the store record model codes (`operation_code`) for operations.
@@ -109,9 +141,20 @@ impl Store {
         self.load_run(id)
     }
 
-    /// Re-checks the ledger's hash chain; empty = intact.
+    /// Re-checks the ledger's hash chain and each closed run's rows against
+    /// its record; empty = intact.
     pub fn verify_chain(&self) -> Result<Vec<ChainProblem>> {
         Ok(runs::verify_chain(&self.conn)?)
+    }
+
+    /// The chain hash of a run (`None` while unfinished or not in the store).
+    pub fn run_hash(&self, run_id: i64) -> Result<Option<String>> {
+        Ok(runs::hash_of(&self.conn, run_id)?)
+    }
+
+    /// Every run in the ledger, oldest first, as its record states it.
+    pub fn ledger(&self) -> Result<Vec<LedgerEntry>> {
+        Ok(runs::ledger(&self.conn)?)
     }
 
     /// Rows currently stored in a data table.
@@ -176,7 +219,7 @@ mod tests {
             store
                 .finish_run_with_outputs(
                     &result(i),
-                    &[OutputFile { path: "scores.csv".into(), sha256: "c".repeat(64) }],
+                    &[OutputFile { path: "scores.csv".into(), size: 10, sha256: "c".repeat(64) }],
                 )
                 .unwrap();
         }
@@ -197,6 +240,49 @@ mod tests {
         assert_eq!(store.conn.execute("DELETE FROM runs WHERE run_id = 1", []).unwrap(), 1);
         let p = store.verify_chain().unwrap();
         assert!(p.iter().any(|x| x.run_id == 2 && x.message.contains("link broken")), "{p:?}");
+    }
+
+    #[test]
+    fn rows_changed_behind_the_record_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("k.db")).unwrap();
+        let i = store.begin_run(info("score")).unwrap();
+        store.finish_run(&result(i)).unwrap();
+        assert!(store.verify_chain().unwrap().is_empty());
+        let check = |store: &Store, sql: &str, what: &str| {
+            let tx = store.conn.unchecked_transaction().unwrap();
+            assert_eq!(tx.execute(sql, []).unwrap(), 1, "{sql}");
+            let p = store.verify_chain().unwrap();
+            assert!(
+                p.len() == 1 && p[0].kind == ProblemKind::RowAltered && p[0].message.contains(what),
+                "{sql}: {p:?}"
+            );
+            tx.rollback().unwrap();
+            assert!(store.verify_chain().unwrap().is_empty());
+        };
+        check(&store, "UPDATE runs SET args = '[]'", "args");
+        check(&store, "UPDATE runs SET ended_at = '2030-01-01 00:00:00'", "ended_at");
+        check(&store, "UPDATE runs SET info = replace(info, '2024-07-31', '2024-08-31')", "info");
+        check(&store, "UPDATE flags SET strength = 0.1", "rows");
+        check(&store, "UPDATE findings SET p_value = 0.5", "rows");
+        check(&store, "UPDATE scores SET tier = 'green'", "rows");
+        check(&store, "UPDATE findings SET json = replace(json, 'hours short', 'fine')", "findings");
+        check(&store, "UPDATE runs SET overview = '[{}]'", "overview");
+    }
+
+    #[test]
+    fn the_read_only_store_refuses_what_is_not_a_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.db");
+        drop(Store::open(&path).unwrap());
+        let ro = Store::open_read_only(&path).unwrap();
+        assert!(ro.conn.execute("DELETE FROM runs", []).is_err(), "read-only");
+        assert_eq!(ro.dir(), dir.path());
+        std::fs::write(dir.path().join("x.db"), "not sqlite at all, just text").unwrap();
+        assert!(Store::open_read_only(&dir.path().join("x.db")).is_err());
+        rusqlite::Connection::open(dir.path().join("empty.db")).unwrap().execute_batch("CREATE TABLE t(x)").unwrap();
+        let e = Store::open_read_only(&dir.path().join("empty.db")).err().unwrap();
+        assert!(e.to_string().contains("not a kaopei store"), "{e}");
     }
 
     #[test]

@@ -13,10 +13,13 @@ use crate::checks::{Chart, Finding};
 use crate::run::{InputFile, RunInfo, RunResult};
 use crate::score::InstScore;
 
-/// An output file of a run and its SHA-256.
+/// An output file of a run: its path (relative to the store's folder when
+/// under it, see [`crate::output`]), size and SHA-256.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct OutputFile {
     pub path: String,
+    #[serde(default)]
+    pub size: u64,
     pub sha256: String,
 }
 
@@ -39,6 +42,16 @@ pub struct RunRecord {
     /// SHA-256 of the findings and scores JSON as stored.
     pub findings_sha256: String,
     pub scores_sha256: String,
+    /// SHA-256 of the run's `findings`, `flags` and `scores` rows, every
+    /// column ([`rows_sha256`]), and of its `info` and `overview` columns as
+    /// stored (what `kaopei report` re-renders from). Empty in records
+    /// written before they were added; not checked then.
+    #[serde(default)]
+    pub rows_sha256: String,
+    #[serde(default)]
+    pub info_sha256: String,
+    #[serde(default)]
+    pub overview_sha256: String,
 }
 
 /// The chain hash: `sha256(prev_hash || record_json)`, hex.
@@ -155,6 +168,8 @@ pub fn finish(
     }
     findings_json.push(']');
     scores_json.push(']');
+    let rows_digest = rows_sha256(&tx, run_id)?;
+    let (info_json, overview_json) = (json(&result.info), json(&result.overview));
     let i = &result.info;
     let record = RunRecord {
         run_id,
@@ -171,6 +186,9 @@ pub fn finish(
         outputs: outputs.to_vec(),
         findings_sha256: sha(&findings_json),
         scores_sha256: sha(&scores_json),
+        rows_sha256: rows_digest,
+        info_sha256: sha(&info_json),
+        overview_sha256: sha(&overview_json),
     };
     let record_json = json(&record);
     let prev: String = tx
@@ -188,10 +206,10 @@ pub fn finish(
         rusqlite::params![
             ended_at,
             status,
-            json(&result.info),
+            info_json,
             json(&result.inputs),
             json(&outputs),
-            json(&result.overview),
+            overview_json,
             record_json,
             prev,
             hash,
@@ -254,49 +272,225 @@ pub fn latest(conn: &Connection) -> Result<i64, LoadError> {
     .ok_or(LoadError::NoFinishedRun)
 }
 
+/// What is wrong with a run in the ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// Still `running`: killed, or in progress. It has no hash and recorded
+    /// no outputs; not tampering by itself.
+    Unfinished,
+    /// Its `prev_hash` is not the hash of the closed run before it.
+    BrokenLink,
+    /// Its record does not hash to its stored hash.
+    RecordAltered,
+    /// Its row, findings, flags or scores differ from what its record says.
+    RowAltered,
+}
+
 /// One problem found in the ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainProblem {
     pub run_id: i64,
+    pub kind: ProblemKind,
     pub message: String,
 }
 
-/// Re-computes the hash chain over all closed runs. Runs still `running`
-/// (killed or in progress) are listed too, since they have no hash.
+/// A SQLite value as JSON (non-finite reals become `null`, as SQLite
+/// stores NaN as NULL).
+fn value_json(v: rusqlite::types::ValueRef) -> serde_json::Value {
+    use rusqlite::types::ValueRef;
+    match v {
+        ValueRef::Null => serde_json::Value::Null,
+        ValueRef::Integer(i) => i.into(),
+        ValueRef::Real(f) => serde_json::Number::from_f64(f).map_or(serde_json::Value::Null, Into::into),
+        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned().into(),
+        ValueRef::Blob(b) => hex::encode(b).into(),
+    }
+}
+
+/// SHA-256 over run `run_id`'s rows in `findings`, `flags` and `scores`,
+/// every column but the row id, in insertion order (one JSON array a row).
+/// Computed from the stored rows both when the run closes and when it is
+/// verified, so the encoding is the same by construction.
+pub fn rows_sha256(conn: &Connection, run_id: i64) -> rusqlite::Result<String> {
+    const TABLES: [(&str, &str); 3] = [
+        ("findings", "institution_id, check_id, severity, statistic, p_value, summary_zh, summary_en, json"),
+        ("flags", "institution_id, check_id, subject_kind, subject_id, strength"),
+        ("scores", "institution_id, name, score, tier, findings, top_check, json"),
+    ];
+    let mut h = Sha256::new();
+    for (table, cols) in TABLES {
+        h.update(table.as_bytes());
+        h.update(b"\n");
+        let n = cols.split(',').count();
+        let mut st = conn.prepare(&format!("SELECT {cols} FROM {table} WHERE run_id = ?1 ORDER BY rowid"))?;
+        let mut rows = st.query([run_id])?;
+        while let Some(r) = rows.next()? {
+            let vals = (0..n).map(|i| r.get_ref(i).map(value_json)).collect::<rusqlite::Result<Vec<_>>>()?;
+            h.update(json(&vals).as_bytes());
+            h.update(b"\n");
+        }
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// The JSON texts of a run's findings or scores as [`finish`] hashed them.
+fn stored_json_array(conn: &Connection, table: &str, run_id: i64) -> rusqlite::Result<String> {
+    let mut st = conn.prepare(&format!("SELECT json FROM {table} WHERE run_id = ?1 ORDER BY id"))?;
+    let parts = st.query_map([run_id], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(format!("[{}]", parts.join(",")))
+}
+
+/// One closed run's columns besides the chain.
+struct Row {
+    command: String,
+    args: String,
+    version: String,
+    dataset: String,
+    started_at: String,
+    ended_at: Option<String>,
+    status: String,
+    operations_sha256: String,
+    scorecard_sha256: String,
+    info: String,
+    inputs: Option<String>,
+    outputs: Option<String>,
+    overview: Option<String>,
+}
+
+/// The fields in which run `run_id`'s row and stored rows differ from its
+/// record.
+fn row_differences(conn: &Connection, run_id: i64, row: &Row, rec: &RunRecord) -> rusqlite::Result<Vec<&'static str>> {
+    let mut diff = Vec::new();
+    let mut check = |same: bool, what: &'static str| {
+        if !same {
+            diff.push(what);
+        }
+    };
+    check(row.command == rec.command, "command");
+    check(serde_json::from_str::<Vec<String>>(&row.args).ok().as_ref() == Some(&rec.args), "args");
+    check(row.version == rec.version, "version");
+    check(row.dataset == rec.dataset, "dataset");
+    check(row.started_at == rec.started_at, "started_at");
+    check(row.ended_at.as_deref() == Some(rec.ended_at.as_str()), "ended_at");
+    check(row.status == rec.status, "status");
+    check(row.operations_sha256 == rec.operations_sha256, "operations_sha256");
+    check(row.scorecard_sha256 == rec.scorecard_sha256, "scorecard_sha256");
+    let inputs = row.inputs.as_deref().and_then(|t| serde_json::from_str::<Vec<InputFile>>(t).ok());
+    check(inputs.as_ref() == Some(&rec.inputs), "inputs");
+    let outputs = row.outputs.as_deref().and_then(|t| serde_json::from_str::<Vec<OutputFile>>(t).ok());
+    check(outputs.as_ref() == Some(&rec.outputs), "outputs");
+    check(sha(&stored_json_array(conn, "findings", run_id)?) == rec.findings_sha256, "findings");
+    check(sha(&stored_json_array(conn, "scores", run_id)?) == rec.scores_sha256, "scores");
+    if !rec.rows_sha256.is_empty() {
+        check(rows_sha256(conn, run_id)? == rec.rows_sha256, "findings/flags/scores rows");
+    }
+    if !rec.info_sha256.is_empty() {
+        check(sha(&row.info) == rec.info_sha256, "info");
+    }
+    if !rec.overview_sha256.is_empty() {
+        check(sha(row.overview.as_deref().unwrap_or("")) == rec.overview_sha256, "overview");
+    }
+    Ok(diff)
+}
+
+/// Re-computes the hash chain over all closed runs and checks each run's
+/// row, findings, flags and scores against its hashed record. Runs still
+/// `running` (killed or in progress) are listed too, since they have no
+/// hash. (Like any hash chain kept in one place, it cannot show the latest
+/// runs removed from the end: compare the head hash with one noted
+/// elsewhere for that.)
 pub fn verify_chain(conn: &Connection) -> rusqlite::Result<Vec<ChainProblem>> {
-    let mut st = conn.prepare("SELECT run_id, status, record, prev_hash, hash FROM runs ORDER BY run_id")?;
-    let rows = st.query_map([], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, Option<String>>(2)?,
-            r.get::<_, Option<String>>(3)?,
-            r.get::<_, Option<String>>(4)?,
-        ))
-    })?;
+    let mut st = conn.prepare(
+        "SELECT run_id, status, record, prev_hash, hash, command, args, version, dataset, started_at, ended_at, \
+         operations_sha256, scorecard_sha256, info, inputs, outputs, overview FROM runs ORDER BY run_id",
+    )?;
+    let rows = st
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                Row {
+                    status: r.get(1)?,
+                    command: r.get(5)?,
+                    args: r.get(6)?,
+                    version: r.get(7)?,
+                    dataset: r.get(8)?,
+                    started_at: r.get(9)?,
+                    ended_at: r.get(10)?,
+                    operations_sha256: r.get(11)?,
+                    scorecard_sha256: r.get(12)?,
+                    info: r.get(13)?,
+                    inputs: r.get(14)?,
+                    outputs: r.get(15)?,
+                    overview: r.get(16)?,
+                },
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut problems = Vec::new();
+    let mut push = |run_id, kind, message: String| problems.push(ChainProblem { run_id, kind, message });
     let mut prev = GENESIS.to_string();
-    for row in rows {
-        let (run_id, status, record, prev_hash, hash) = row?;
+    for (run_id, record, prev_hash, hash, row) in rows {
         let (Some(record), Some(prev_hash), Some(hash)) = (record, prev_hash, hash) else {
-            problems.push(ChainProblem { run_id, message: format!("run never finished (status `{status}`)") });
+            push(run_id, ProblemKind::Unfinished, format!("run never finished (status `{}`)", row.status));
             continue;
         };
         if prev_hash != prev {
-            problems.push(ChainProblem {
+            push(
                 run_id,
-                message: "previous-hash link broken: a run before it was altered or removed".into(),
-            });
-        }
-        match serde_json::from_str::<RunRecord>(&record) {
-            Ok(r) if r.run_id == run_id && r.status == status => {}
-            _ => problems.push(ChainProblem { run_id, message: "run record does not match its row".into() }),
+                ProblemKind::BrokenLink,
+                "previous-hash link broken: a run before it was altered or removed".into(),
+            );
         }
         if chain_hash(&prev_hash, &record) != hash {
-            problems
-                .push(ChainProblem { run_id, message: "hash does not match the run record: record altered".into() });
+            push(run_id, ProblemKind::RecordAltered, "hash does not match the run record: record altered".into());
+        }
+        match serde_json::from_str::<RunRecord>(&record) {
+            Ok(r) if r.run_id == run_id => {
+                let diff = row_differences(conn, run_id, &row, &r)?;
+                if !diff.is_empty() {
+                    push(
+                        run_id,
+                        ProblemKind::RowAltered,
+                        format!("stored {} differ from the hashed run record: run altered", diff.join(", ")),
+                    );
+                }
+            }
+            _ => push(run_id, ProblemKind::RowAltered, "run record does not match its row: run altered".into()),
         }
         prev = hash;
     }
     Ok(problems)
+}
+
+/// The chain hash of run `run_id` (`None` while unfinished or absent).
+pub fn hash_of(conn: &Connection, run_id: i64) -> rusqlite::Result<Option<String>> {
+    Ok(conn.query_row("SELECT hash FROM runs WHERE run_id = ?1", [run_id], |r| r.get(0)).optional()?.flatten())
+}
+
+/// A closed run as its hashed record states it, for re-checking its files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerEntry {
+    pub run_id: i64,
+    pub status: String,
+    /// `None` while the run is unfinished or its record cannot be read.
+    pub record: Option<RunRecord>,
+    pub hash: Option<String>,
+}
+
+/// Every run, oldest first.
+pub fn ledger(conn: &Connection) -> rusqlite::Result<Vec<LedgerEntry>> {
+    let mut st = conn.prepare("SELECT run_id, status, record, hash FROM runs ORDER BY run_id")?;
+    let rows = st.query_map([], |r| {
+        let record: Option<String> = r.get(2)?;
+        Ok(LedgerEntry {
+            run_id: r.get(0)?,
+            status: r.get(1)?,
+            record: record.and_then(|t| serde_json::from_str(&t).ok()),
+            hash: r.get(3)?,
+        })
+    })?;
+    rows.collect()
 }
