@@ -21,13 +21,14 @@ echo "bench: $rows CSV lines"
 rm -rf out/bench/score
 /usr/bin/time -f "%e %M" -o out/bench/score.time "$BIN" score "$DATA" --out out/bench/score --no-html 2> out/bench/score.log || [ $? -le 1 ]
 cat out/bench/score.log
-read -r k_secs k_kb < out/bench/score.time
+# GNU time prepends "Command exited with non-zero status 1" (red tiers found)
+read -r k_secs k_kb < <(tail -n 1 out/bench/score.time)
 echo "bench: kaopei score ${k_secs} s, peak RSS $((k_kb / 1024)) MB, $(python3 -c "print(int($rows / $k_secs))") rows/s"
 
 if [ -f "$PEER" ]; then
   python3 -c "import duckdb" 2>/dev/null || pip install -q duckdb
   /usr/bin/time -f "%e %M" -o out/bench/peer.time python3 "$PEER" "$DATA" --threads 2 > out/bench/peer.log
-  read -r p_secs p_kb < out/bench/peer.time
+  read -r p_secs p_kb < <(tail -n 1 out/bench/peer.time)
   echo "bench: duckdb peer ${p_secs} s, peak RSS $((p_kb / 1024)) MB"
   python3 -c "print(f'bench: ratio kaopei/duckdb time {$k_secs/$p_secs:.2f}x, memory {$k_kb/$p_kb:.2f}x')"
 else
