@@ -6,6 +6,8 @@
 //! looped, truncated, unreadable). Each check must find exactly what was
 //! planted and nothing in the untouched real footage.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,6 +17,8 @@ use kaopei::dataset::intern::Sym;
 use kaopei::dataset::rows::{days_from_civil, Cctv, ExamSession, InstKind, Institution, OpRef, Part, Tables, Ts};
 use kaopei::model::Models;
 use kaopei::video::{self, Footage};
+
+use common::ffmpeg;
 
 const DATA: &str = "/usr/share/doc/opencv-doc/examples/data";
 
@@ -34,17 +38,6 @@ fn opencv_file(dir: &Path, name: &str) -> PathBuf {
         .expect("gunzip runs");
     assert!(o.success());
     out
-}
-
-#[track_caller]
-fn ffmpeg(dir: &Path, args: &str) {
-    let o = Command::new("sh")
-        .arg("-c")
-        .arg(format!("ffmpeg -nostdin -v error -y {args}"))
-        .current_dir(dir)
-        .output()
-        .expect("ffmpeg runs");
-    assert!(o.status.success(), "ffmpeg {args}: {}", String::from_utf8_lossy(&o.stderr));
 }
 
 fn at(y: i32, m: u32, d: u32, h: i64, mi: i64, s: i64) -> Ts {

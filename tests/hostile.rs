@@ -34,7 +34,7 @@ use rusqlite::Connection;
 use serde::Deserialize;
 
 mod common;
-use common::{accounted_inputs, fill_sheet, read_csv, write_xlsx, Workdir};
+use common::{accounted_inputs, ffmpeg, fill_sheet, read_csv, write_xlsx, Workdir};
 
 const INSTITUTIONS: &str = "institution_id,name,kind,region,seats\n\
 I1,安全培训中心,training,410102,30\n\
@@ -125,17 +125,6 @@ fn run_limited(w: &Workdir, args: &[&str]) -> Output {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-#[track_caller]
-fn ffmpeg(dir: &Path, args: &str) {
-    let o = Command::new("sh")
-        .arg("-c")
-        .arg(format!("ffmpeg -nostdin -v error -y {args}"))
-        .current_dir(dir)
-        .output()
-        .expect("ffmpeg runs");
-    assert!(o.status.success(), "ffmpeg {args}: {}", String::from_utf8_lossy(&o.stderr));
 }
 
 fn gbk(text: &str) -> Vec<u8> {

@@ -132,3 +132,16 @@ pub fn fill_sheet(ws: &mut rust_xlsxwriter::Worksheet, csv: &str) {
         }
     }
 }
+
+/// Runs the `ffmpeg` command line in `dir` (test clips), failing the test
+/// with ffmpeg's message.
+#[track_caller]
+pub fn ffmpeg(dir: &Path, args: &str) {
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!("ffmpeg -nostdin -v error -y {args}"))
+        .current_dir(dir)
+        .output()
+        .expect("ffmpeg runs");
+    assert!(o.status.success(), "ffmpeg {args}: {}", String::from_utf8_lossy(&o.stderr));
+}
