@@ -122,10 +122,15 @@ pub fn hash_file(path: &Path) -> io::Result<(u64, String)> {
     Ok((size, hex::encode(h.finalize())))
 }
 
+/// `p` made absolute (symlinks resolved where it exists), so two spellings
+/// of one file agree.
+pub fn absolute(p: &Path) -> PathBuf {
+    p.canonicalize().unwrap_or_else(|_| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()))
+}
+
 /// How `path` is recorded for a store in folder `base`.
 pub fn ledger_path(base: &Path, path: &Path) -> String {
-    let abs = |p: &Path| p.canonicalize().unwrap_or_else(|_| std::path::absolute(p).unwrap_or(p.to_path_buf()));
-    let (base, path) = (abs(base), abs(path));
+    let (base, path) = (absolute(base), absolute(path));
     match path.strip_prefix(&base) {
         Ok(rel) => rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"),
         Err(_) => path.display().to_string(),
@@ -153,6 +158,17 @@ impl Outputs {
     /// Outputs recorded for a store in folder `base`.
     pub fn new(base: &Path) -> Outputs {
         Outputs { base: base.to_path_buf(), files: Vec::new() }
+    }
+
+    /// The ledger records of `written` (files just written), for a store in
+    /// folder `base`.
+    pub fn hashed(base: &Path, written: &[PathBuf]) -> anyhow::Result<Vec<OutputFile>> {
+        use anyhow::Context;
+        let mut outputs = Outputs::new(base);
+        for p in written {
+            outputs.add(p).with_context(|| format!("cannot hash output `{}`", p.display()))?;
+        }
+        Ok(outputs.into_files())
     }
 
     /// Hashes a written file and adds it.
@@ -228,5 +244,17 @@ mod tests {
         let files = outs.into_files();
         assert_eq!(files[0].size, 6);
         assert_eq!(files[0].sha256, crate::model::sha256_hex(b"<html>"));
+    }
+
+    #[test]
+    fn sha256_known_value() {
+        // sha256(b"abc"), FIPS 180-2 appendix B.1
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("abc");
+        std::fs::write(&p, b"abc").unwrap();
+        assert_eq!(
+            hash_file(&p).unwrap(),
+            (3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".to_string())
+        );
     }
 }

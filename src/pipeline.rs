@@ -200,11 +200,7 @@ impl Staged<'_> {
         } else {
             None
         };
-        let mut outputs = crate::output::Outputs::new(&store.dir());
-        for p in &written {
-            outputs.add(p).with_context(|| format!("cannot hash output `{}`", p.display()))?;
-        }
-        store.finish_run_with_outputs(&result, &outputs.into_files())?;
+        store.finish_run_with_outputs(&result, &crate::output::Outputs::hashed(&store.dir(), &written)?)?;
         timings.outputs = t4.elapsed().as_secs_f64();
         Ok((result, index))
     }

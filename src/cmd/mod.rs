@@ -117,13 +117,7 @@ pub(crate) fn recorded<T>(
     work: impl FnOnce(&mut Vec<InputFile>) -> Result<(T, Vec<PathBuf>)>,
 ) -> Result<T> {
     let info = store.begin_run(info)?;
-    let done = work(&mut inputs).and_then(|(value, written)| {
-        let mut outputs = Outputs::new(&store.dir());
-        for p in &written {
-            outputs.add(p).with_context(|| format!("cannot hash output `{}`", p.display()))?;
-        }
-        Ok((value, outputs.into_files()))
-    });
+    let done = work(&mut inputs).and_then(|(value, written)| Ok((value, Outputs::hashed(&store.dir(), &written)?)));
     match done {
         Ok((value, outputs)) => {
             let result = RunResult { info, inputs, scores: Vec::new(), findings: Vec::new(), overview: Vec::new() };

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use crate::output::{hash_file, resolve};
+use crate::output::{absolute as key, hash_file, resolve};
 use crate::store::{LedgerEntry, ProblemKind, RunRecord, Store};
 
 #[derive(Debug, clap::Args)]
@@ -51,11 +51,6 @@ fn check_file(path: &Path, size: u64, sha256: &str) -> Result<FileState> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileState::Missing),
         Err(e) => Err(e).with_context(|| format!("cannot read `{}`", path.display())),
     }
-}
-
-/// A path as a map key: absolute, so two spellings of one file agree.
-fn key(p: &Path) -> PathBuf {
-    p.canonicalize().unwrap_or_else(|_| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()))
 }
 
 fn short(h: &str) -> &str {

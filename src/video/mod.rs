@@ -157,9 +157,9 @@ pub fn scan_all_cached(
         .map(|r| {
             let target = path::resolve(root, t.s(r.file))?;
             let sha = match &target {
-                path::Target::File(p) => {
-                    path::sha256_file(p).map_err(|e| format!("cannot read `{}`: {e}", p.display()))?
-                }
+                path::Target::File(p) => crate::output::hash_file(p)
+                    .map(|(_, h)| h)
+                    .map_err(|e| format!("cannot read `{}`: {e}", p.display()))?,
                 path::Target::Folder(p) => frames::folder_sha256(p)?,
             };
             Ok((target, sha))

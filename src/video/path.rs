@@ -3,10 +3,7 @@
 //! paths, no `..`, no symlink leading out, no device, FIFO or socket). A bad
 //! path is a reason string that becomes a `cctv.unreadable` finding.
 
-use std::io::Read;
 use std::path::{Component, Path, PathBuf};
-
-use sha2::{Digest, Sha256};
 
 /// What a `cctv.file` value names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,21 +49,6 @@ pub fn resolve(root: &Path, rel: &str) -> Result<Target, String> {
     }
 }
 
-/// SHA-256 of a file's bytes, lowercase hex.
-pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex::encode(h.finalize()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,14 +74,5 @@ mod tests {
             std::os::unix::fs::symlink(root.join("a.mp4"), root.join("inside.mp4")).unwrap();
             assert!(matches!(resolve(root, "inside.mp4"), Ok(Target::File(_))));
         }
-    }
-
-    #[test]
-    fn sha256_known_value() {
-        // sha256(b"abc"), FIPS 180-2 appendix B.1
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("abc");
-        std::fs::write(&p, b"abc").unwrap();
-        assert_eq!(sha256_file(&p).unwrap(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }
