@@ -567,7 +567,7 @@ fn theory(
                 &format!("{face_score:.3}"),
             ],
         )?;
-        for (j, item) in paper.iter().enumerate() {
+        for (j, item) in paper.iter().enumerate().filter(|_| c.profile.item_logs) {
             let ans = answers[j].map(|a| item.text(a)).unwrap_or("");
             sink.row(
                 Table::ExamResponses,

@@ -469,6 +469,10 @@ fn walk_ins(ctx: &Ctx, c: &plan::InstPlan) -> Vec<Cohort> {
     let mut out = Vec::new();
     // Exam-only centres see mostly outside candidates; others some.
     let share = if c.kind == crate::dataset::rows::InstKind::Exam { 0.6 } else { 0.25 };
+    // A province's centres also examine workers trained by their employers
+    // (企业自主培训) or outside the province: most of its candidates, which
+    // is what puts ~300 k exam records beside ~2 M attendance rows.
+    let share = if ctx.scale == plan::Scale::Province { share * 4.0 } else { share };
     let mut left = (c.volume as f64 * share).ceil() as usize;
     let first = crate::dataset::rows::days_from_civil(2024, 3, 20);
     while left > 0 {

@@ -136,6 +136,9 @@ pub struct Profile {
     pub face_terminal: bool,
     pub quiet_rooms: bool,
     pub unreachable: bool,
+    /// The exam system exports item-level responses. At province scale some
+    /// centres (paper sheets, older systems) hand over scores only.
+    pub item_logs: bool,
 }
 
 impl Profile {
@@ -155,6 +158,7 @@ impl Profile {
             (self.face_terminal, "face_terminal"),
             (self.quiet_rooms, "quiet_rooms"),
             (self.unreachable, "unreachable"),
+            (!self.item_logs, "no_item_logs"),
         ] {
             if on {
                 tags.push(tag);
@@ -277,6 +281,8 @@ pub fn build(n: usize, seed: u64, scale: Scale, footage: bool, ops: &crate::mode
             face_terminal: rng.gen_bool(0.3),
             quiet_rooms: rng.gen_bool(0.3),
             unreachable: rng.gen_bool(0.12),
+            // No draw at demo scale: the demo and calibration worlds stay as they were.
+            item_logs: scale == Scale::Demo || rng.gen_bool(0.62),
         };
         let base = match size {
             Size::Tiny => rng.gen_range(5..=10) as f64,
