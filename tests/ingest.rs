@@ -314,3 +314,51 @@ A12,C1,410102199001011234,张三,,classroom,2024-07-03 08:00,2024-07-03 09:00,,1
     let raw: String = w.conn().query_row("SELECT raw FROM rejects WHERE line = 9", [], |r| r.get(0)).unwrap();
     assert!(raw.starts_with("A1,C1,410102199001011234"), "{raw}");
 }
+
+/// Responses are kept as one sheet per exam record; the `exam_responses`
+/// view must give back every row as written, in any file order, with
+/// unknown columns kept.
+#[test]
+fn exam_responses_round_trip_through_their_sheets() {
+    let w = Workdir::new();
+    w.write("institutions.csv", INST_EN);
+    w.write(
+        "exam_sessions.csv",
+        "session_id,institution_id,room,operation,part,start,end,seats,proctor_id\n\
+         S1,I2,R1,低压电工作业,theory,2024-09-02 09:00:00,2024-09-02 10:30:00,30,P1\n",
+    );
+    w.write(
+        "exam_records.csv",
+        "record_id,session_id,person_id,name,seat,training_institution_id,login_at,submit_at,score,attempt,face_score\n\
+         E1,S1,410102199001011234,张三,01,I1,2024-09-02 09:01:00,2024-09-02 10:00:00,88,1,0.9\n\
+         E2,S1,41010219900101123X,李四,02,,2024-09-02 09:02:00,2024-09-02 10:10:00,76,1,\n",
+    );
+    w.write(
+        "exam_responses.csv",
+        "record_id,item_id,answer,key,seconds,changes,备注\n\
+         E2,Q1,A,B,12.5,1,\n\
+         E1,Q1,B,B,3,0,补考\n\
+         E2,Q2,\"A,\"\"C\"\"\",C,,,\n\
+         E1,Q2,C,C,7.25,2,\n",
+    );
+    let (code, out, err) = w.ingest();
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("exam_responses written (4 rows)"), "{out}");
+    let rows = w.rows("exam_responses");
+    assert_eq!(
+        rows,
+        [
+            "Integer(2)|Text(\"E2\")|Text(\"Q1\")|Text(\"A\")|Text(\"B\")|Real(12.5)|Integer(1)|Null",
+            "Integer(3)|Text(\"E1\")|Text(\"Q1\")|Text(\"B\")|Text(\"B\")|Real(3.0)|Integer(0)|Text(\"{\\\"备注\\\":\\\"补考\\\"}\")",
+            "Integer(4)|Text(\"E2\")|Text(\"Q2\")|Text(\"A,\\\"C\\\"\")|Text(\"C\")|Null|Null|Null",
+            "Integer(5)|Text(\"E1\")|Text(\"Q2\")|Text(\"C\")|Text(\"C\")|Real(7.25)|Integer(2)|Null",
+        ]
+    );
+    let sheets: i64 = w.conn().query_row("SELECT COUNT(*) FROM exam_response_sheets", [], |r| r.get(0)).unwrap();
+    assert_eq!(sheets, 2, "one sheet per exam record");
+    let loaded: i64 = w
+        .conn()
+        .query_row("SELECT rows_loaded FROM inputs WHERE table_name='exam_responses'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(loaded, 4);
+}

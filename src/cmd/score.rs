@@ -110,8 +110,8 @@ fn execute(command: &str, c: Common, scope: Scope) -> Result<i32> {
         r.findings.len()
     );
     eprintln!(
-        "kaopei: read {:.2}s, store {:.2}s, video {:.2}s, checks {:.2}s, outputs {:.2}s",
-        o.timings.read, o.timings.store, o.timings.video, o.timings.checks, o.timings.outputs
+        "kaopei: read {:.2}s, video {:.2}s, checks {:.2}s (store write alongside: {:.2}s), outputs {:.2}s",
+        o.timings.read, o.timings.video, o.timings.checks, o.timings.store, o.timings.outputs
     );
     println!("{}", opts.out.join("scores.csv").display());
     if let Some(index) = &o.index {

@@ -272,6 +272,9 @@ fn order<T: PartialOrd + Copy>(a: T, b: T, what: &str, fmt: fn(T) -> String) -> 
 /// A table's row type: how to parse it and where its symbols are.
 trait Rec: Sized + Send {
     const TABLE: Table;
+    /// Whether rows have a primary key ([`Rec::key`]); only then are the
+    /// raw file bytes and row offsets kept until merge, to quote duplicates.
+    const KEYED: bool = false;
     fn parse(r: &Row, cx: &mut Cx) -> Result<Self, String>;
     /// Applies `f` to every [`Sym`] field (to map chunk symbols to global ones).
     fn syms(&mut self, f: impl FnMut(&mut Sym));
@@ -291,6 +294,7 @@ fn opt_sym(o: &mut Option<Sym>, f: &mut impl FnMut(&mut Sym)) {
 
 impl Rec for Institution {
     const TABLE: Table = Table::Institutions;
+    const KEYED: bool = true;
     fn parse(r: &Row, cx: &mut Cx) -> Result<Self, String> {
         use schema::institutions as c;
         let region = hw(r.req(c::REGION)?);
@@ -322,6 +326,7 @@ impl Rec for Institution {
 
 impl Rec for Class {
     const TABLE: Table = Table::Classes;
+    const KEYED: bool = true;
     fn parse(r: &Row, cx: &mut Cx) -> Result<Self, String> {
         use schema::classes as c;
         let id = cx.id(r.req(c::ID)?);
@@ -359,6 +364,7 @@ impl Rec for Class {
 
 impl Rec for Attendance {
     const TABLE: Table = Table::Attendance;
+    const KEYED: bool = true;
     fn parse(r: &Row, cx: &mut Cx) -> Result<Self, String> {
         use schema::attendance as c;
         let id = cx.id(r.req(c::ID)?);
@@ -400,6 +406,7 @@ impl Rec for Attendance {
 
 impl Rec for ExamSession {
     const TABLE: Table = Table::ExamSessions;
+    const KEYED: bool = true;
     fn parse(r: &Row, cx: &mut Cx) -> Result<Self, String> {
         use schema::exam_sessions as c;
         let id = cx.id(r.req(c::ID)?);
@@ -439,6 +446,7 @@ impl Rec for ExamSession {
 
 impl Rec for ExamRecord {
     const TABLE: Table = Table::ExamRecords;
+    const KEYED: bool = true;
     fn parse(r: &Row, cx: &mut Cx) -> Result<Self, String> {
         use schema::exam_records as c;
         let id = cx.id(r.req(c::ID)?);
@@ -563,6 +571,7 @@ impl Rec for Certificate {
 
 impl Rec for Cctv {
     const TABLE: Table = Table::Cctv;
+    const KEYED: bool = true;
     fn parse(r: &Row, cx: &mut Cx) -> Result<Self, String> {
         use schema::cctv as c;
         let id = cx.id(r.req(c::ID)?);
@@ -748,7 +757,9 @@ fn process<R: Rec>(fc: &FileCx, rec: &ByteRecord, line: u64, off: u64, cx: &mut 
                 }
             }
             out.rows.push(r);
-            out.offs.push(off);
+            if R::KEYED {
+                out.offs.push(off);
+            }
         }
         Err(reason) => out.rejects.push(Reject {
             table: fc.table.name().to_string(),
@@ -1138,6 +1149,8 @@ struct State {
 
 fn merge<R: Rec>(st: &mut State, p: FileParse<R>) {
     let FileParse { mut report, chunks, raw } = p;
+    // Keyless tables cannot have duplicates to quote: free the file now.
+    let raw = R::KEYED.then_some(raw);
     let table = R::TABLE;
     let total: usize = chunks.iter().map(|c| c.rows.len()).sum();
     let mut rows: Vec<R> = Vec::with_capacity(total);
@@ -1161,7 +1174,9 @@ fn merge<R: Rec>(st: &mut State, p: FileParse<R>) {
             .map(|(s, k)| k.unwrap_or_else(|| st.tables.strings.intern_owned(s)))
             .collect();
         let mut extras = ch.extras.into_iter().peekable();
-        for (i, (mut r, off)) in ch.rows.into_iter().zip(ch.offs).enumerate() {
+        let mut offs = ch.offs.into_iter();
+        for (i, mut r) in ch.rows.into_iter().enumerate() {
+            let off = offs.next().unwrap_or(0);
             r.syms(|s| *s = map[s.0 as usize]);
             let extra =
                 if extras.peek().is_some_and(|e| e.0 as usize == i) { extras.next().map(|e| e.1) } else { None };
@@ -1178,7 +1193,7 @@ fn merge<R: Rec>(st: &mut State, p: FileParse<R>) {
                                 clip(st.tables.strings.get(k)),
                                 e.get()
                             ),
-                            raw: raw.raw_at(off),
+                            raw: raw.as_ref().map(|raw| raw.raw_at(off)).unwrap_or_default(),
                         });
                         continue;
                     }

@@ -83,7 +83,7 @@ pub fn ingest(
 }
 
 fn clear(tx: &Connection, t: Table) -> rusqlite::Result<()> {
-    tx.execute(&format!("DELETE FROM {}", t.name()), [])?;
+    tx.execute(&format!("DELETE FROM {}", stored_name(t)), [])?;
     tx.execute("DELETE FROM rejects WHERE table_name = ?1", [t.name()])?;
     Ok(())
 }
@@ -358,15 +358,7 @@ fn write_table(tx: &Connection, t: Table, loaded: &Loaded, ops: Option<&Operatio
                 bd.v(f64::from(r.score))?.v(r.attempt)?.v(r.face_score.map(f64::from))?;
             })
         }
-        Table::ExamResponses => {
-            let records = tb.exam_records.as_deref().unwrap_or(&[]);
-            let cols = ["line", "record_id", "item_id", "answer", "key", "seconds", "changes", "extra"];
-            each!(tb.exam_responses.as_deref().unwrap_or(&[]), cols, |r, bd| {
-                let record = records.get(r.record as usize).map(|c| s(c.id)).unwrap_or("");
-                bd.v(r.line)?.v(record)?.v(s(r.item))?.v(s(r.answer))?.v(s(r.key))?;
-                bd.v(r.seconds.map(f64::from))?.v(r.changes)?;
-            })
-        }
+        Table::ExamResponses => n = write_sheets(tx, loaded)?,
         Table::Certificates => {
             let cols = [
                 "line",
@@ -423,6 +415,114 @@ fn write_table(tx: &Connection, t: Table, loaded: &Loaded, ops: Option<&Operatio
         }
     }
     Ok(n)
+}
+
+/// Where a table's rows are stored: every table in its own name, except
+/// `exam_responses`, kept as one JSON sheet per exam record in
+/// `exam_response_sheets` behind a view of the same name and columns
+/// (schema migration 2). Ten million one-line rows cost SQLite far more per
+/// row than the checks need; the sheets hold the same values.
+pub fn stored_name(t: Table) -> &'static str {
+    match t {
+        Table::ExamResponses => "exam_response_sheets",
+        _ => t.name(),
+    }
+}
+
+/// How many rows of table `t` the store holds (without expanding sheets).
+pub fn count_sql(t: Table) -> String {
+    match t {
+        Table::ExamResponses => "SELECT COALESCE(SUM(responses), 0) FROM exam_response_sheets".to_string(),
+        _ => format!("SELECT COUNT(*) FROM {}", t.name()),
+    }
+}
+
+/// Sheets encoded in parallel per batch, then inserted in order.
+const SHEET_BATCH: usize = 4096;
+
+/// Writes `exam_responses` as one sheet per exam record: its responses in
+/// line order as `[line, item_id, answer, key, seconds, changes, extra]`,
+/// sheets in the order of their first line. Returns the responses written.
+fn write_sheets(tx: &Connection, loaded: &Loaded) -> rusqlite::Result<u64> {
+    use rayon::prelude::*;
+    let tb = &loaded.tables;
+    let (Some(responses), Some(records)) = (tb.exam_responses.as_deref(), tb.exam_records.as_deref()) else {
+        return Ok(0);
+    };
+    // Counting sort by record: each record's responses keep line order.
+    let mut start = vec![0u32; records.len() + 1];
+    for r in responses {
+        start[r.record as usize + 1] += 1;
+    }
+    for i in 0..records.len() {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut order = vec![0u32; responses.len()];
+    for (i, r) in responses.iter().enumerate() {
+        let at = &mut fill[r.record as usize];
+        order[*at as usize] = i as u32;
+        *at += 1;
+    }
+    drop(fill);
+    let mut sheets: Vec<u32> =
+        (0..records.len() as u32).filter(|&k| start[k as usize + 1] > start[k as usize]).collect();
+    sheets.sort_unstable_by_key(|&k| responses[order[start[k as usize] as usize] as usize].line);
+    let extras: HashMap<u32, &str> =
+        ExtraCursor::new(loaded, Table::ExamResponses).items.iter().map(|e| (e.line, e.json.as_str())).collect();
+    let encode = |k: u32| -> (u32, u32, String) {
+        let ids = &order[start[k as usize] as usize..start[k as usize + 1] as usize];
+        let mut out = String::with_capacity(ids.len() * 32);
+        out.push('[');
+        for (j, &i) in ids.iter().enumerate() {
+            let r = &responses[i as usize];
+            if j > 0 {
+                out.push(',');
+            }
+            sheet_row(&mut out, r, tb, extras.get(&r.line).copied());
+        }
+        out.push(']');
+        (k, responses[ids[0] as usize].line, out)
+    };
+    let mut st = tx
+        .prepare("INSERT INTO exam_response_sheets (record_id, first_line, responses, json) VALUES (?1, ?2, ?3, ?4)")?;
+    for batch in sheets.chunks(SHEET_BATCH) {
+        let encoded: Vec<(u32, u32, String)> = batch.par_iter().map(|&k| encode(k)).collect();
+        for (k, first, json) in encoded {
+            let n = start[k as usize + 1] - start[k as usize];
+            st.execute(rusqlite::params![tb.s(records[k as usize].id), first, n, json])?;
+        }
+    }
+    Ok(responses.len() as u64)
+}
+
+/// One response as a JSON array (strings escaped by serde_json).
+fn sheet_row(out: &mut String, r: &rows::ExamResponse, tb: &Tables, extra: Option<&str>) {
+    use std::fmt::Write;
+    let text = |out: &mut String, s: &str| {
+        out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "null".into()));
+    };
+    let _ = write!(out, "[{},", r.line);
+    text(out, tb.s(r.item));
+    out.push(',');
+    text(out, tb.s(r.answer));
+    out.push(',');
+    text(out, tb.s(r.key));
+    out.push(',');
+    match r.seconds.filter(|v| v.is_finite()) {
+        Some(v) => out.push_str(&serde_json::to_string(&v).unwrap_or_else(|_| "null".into())),
+        None => out.push_str("null"),
+    }
+    out.push(',');
+    match r.changes {
+        Some(c) => {
+            let _ = write!(out, "{c}");
+        }
+        None => out.push_str("null"),
+    }
+    out.push(',');
+    out.push_str(extra.unwrap_or("null"));
+    out.push(']');
 }
 
 #[cfg(test)]

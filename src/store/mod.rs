@@ -40,10 +40,11 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         let mut conn = rusqlite::Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        // 256 MB page cache and in-memory temp: bulk ingest of millions of rows.
-        conn.pragma_update(None, "cache_size", -262_144)?;
+        conn.pragma_update(None, "journal_mode", "TRUNCATE")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        // 64 MB page cache (bulk ingest appends; only small indexes need the
+        // cache) and in-memory temp.
+        conn.pragma_update(None, "cache_size", -65_536)?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         schema::migrate(&mut conn).with_context(|| format!("cannot prepare store `{}`", path.display()))?;
@@ -159,7 +160,7 @@ impl Store {
 
     /// Rows currently stored in a data table.
     pub fn count(&self, table: Table) -> Result<u64> {
-        let n: i64 = self.conn.query_row(&format!("SELECT COUNT(*) FROM {}", table.name()), [], |r| r.get(0))?;
+        let n: i64 = self.conn.query_row(&load::count_sql(table), [], |r| r.get(0))?;
         Ok(n as u64)
     }
 }

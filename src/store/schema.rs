@@ -118,6 +118,28 @@ CREATE TABLE scores (
 );
 CREATE INDEX scores_by_run ON scores(run_id);
 "#,
+    // 2: exam responses as one JSON sheet per exam record (ten million
+    // one-line rows cost more to write than everything else together); a
+    // view keeps `exam_responses` queryable with its old columns.
+    r#"
+CREATE TABLE exam_response_sheets (
+    record_id  TEXT NOT NULL,
+    -- the line of the record's first response; sheets are in this order
+    first_line INTEGER NOT NULL,
+    responses  INTEGER NOT NULL,
+    -- [[line, item_id, answer, key, seconds, changes, extra], ...] in line order
+    json       TEXT NOT NULL
+);
+INSERT INTO exam_response_sheets (record_id, first_line, responses, json)
+    SELECT record_id, MIN(line), COUNT(*),
+           json_group_array(json_array(line, item_id, answer, "key", seconds, changes, json(extra)) ORDER BY line)
+    FROM exam_responses GROUP BY record_id ORDER BY MIN(line);
+DROP TABLE exam_responses;
+CREATE VIEW exam_responses AS
+    SELECT r.value ->> 0 AS line, s.record_id AS record_id, r.value ->> 1 AS item_id, r.value ->> 2 AS answer,
+           r.value ->> 3 AS "key", r.value ->> 4 AS seconds, r.value ->> 5 AS changes, r.value ->> 6 AS extra
+    FROM exam_response_sheets s, json_each(s.json) r;
+"#,
 ];
 
 /// The schema version this build writes.
@@ -144,4 +166,40 @@ pub fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::types::Value;
+
+    fn rows(conn: &Connection) -> Vec<Vec<Value>> {
+        let mut st = conn.prepare("SELECT * FROM exam_responses ORDER BY line").unwrap();
+        let n = st.column_count();
+        st.query_map([], |r| (0..n).map(|i| r.get(i)).collect()).unwrap().map(Result::unwrap).collect()
+    }
+
+    #[test]
+    fn migration_2_keeps_every_response_behind_the_view() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute_batch(
+            r#"INSERT INTO exam_responses VALUES
+               (4, 'R2', 'Q1', 'A', 'B', 12.5, 1, NULL),
+               (2, 'R1', 'Q1', '', 'A', NULL, NULL, '{"备注":"补考"}'),
+               (3, 'R1', 'Q2', 'A"B', 'A', 3.0, 0, NULL),
+               (5, 'R2', 'Q2', 'C', 'C', 7.25, 2, NULL);"#,
+        )
+        .unwrap();
+        let before = rows(&conn);
+        migrate(&mut conn).unwrap();
+        assert_eq!(rows(&conn), before);
+        let sheets: i64 = conn.query_row("SELECT COUNT(*) FROM exam_response_sheets", [], |r| r.get(0)).unwrap();
+        assert_eq!(sheets, 2);
+        let first: String = conn
+            .query_row("SELECT record_id FROM exam_response_sheets ORDER BY rowid LIMIT 1", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(first, "R1", "sheets in the order of their first line");
+    }
 }
