@@ -254,6 +254,10 @@ fn a_killed_score_reruns_to_the_same_outputs() {
 
         // (Killed while still reading, the run has no store yet.)
         if w.path(b).join("kaopei.db").exists() {
+            // Read-only verify first: it must get past a killed writer's
+            // hot journal (and see the last committed state).
+            let (code, msg) = verify(&w, &["--db", &format!("{b}/kaopei.db")]);
+            assert_eq!(code, 0, "verify right after a kill at {frac}: {msg}");
             let conn = rusqlite::Connection::open(w.path(b).join("kaopei.db")).unwrap();
             let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
             assert_eq!(ok, "ok", "store damaged after a kill at {frac} of the run");

@@ -4,9 +4,11 @@
 //!
 //! Layout: [`schema`] (tables and migrations), [`load`] (writing a read
 //! dataset, one transaction per file), [`runs`] (the ledger, findings,
-//! re-loading a run). The store runs in WAL mode with `synchronous=NORMAL`:
-//! a killed process loses at most the transaction in flight, never
-//! consistency.
+//! re-loading a run). The store uses a rollback journal (`TRUNCATE`) with
+//! `synchronous=FULL`: a killed process (or a power cut) loses at most the
+//! transaction in flight, never consistency. Ingest appends fresh pages,
+//! which a rollback journal writes once; WAL wrote each page twice (to the
+//! log, then to the file), which was a third of `score` on a province.
 //!
 //! **Architecture invariant:** only this module speaks SQL.
 
@@ -35,6 +37,22 @@ pub struct Store {
     ops: Option<Operations>,
 }
 
+/// Whether opening read-only failed on a hot rollback journal.
+fn is_hot_journal(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_READONLY_ROLLBACK)
+}
+
+/// Rolls back the hot journal of a killed writer: SQLite does it on the
+/// first read of a read-write connection. Nothing else is changed.
+fn recover(path: &Path) -> Result<()> {
+    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
+        .with_context(|| format!("cannot open store `{}` to roll back its unfinished transaction", path.display()))?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+        .with_context(|| format!("cannot roll back the unfinished transaction of `{}`", path.display()))?;
+    Ok(())
+}
+
 impl Store {
     /// Opens (creating if needed) and migrates the store at `path`.
     pub fn open(path: &Path) -> Result<Store> {
@@ -54,14 +72,26 @@ impl Store {
     /// Opens an existing store without changing it (no migration; refused
     /// when it is not a kaopei store or is newer than this build).
     pub fn open_read_only(path: &Path) -> Result<Store> {
+        Store::open_read_only_once(path, true)
+    }
+
+    fn open_read_only_once(path: &Path, may_recover: bool) -> Result<Store> {
         use rusqlite::OpenFlags;
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
         let conn = rusqlite::Connection::open_with_flags(path, flags)
             .with_context(|| format!("cannot open store `{}`", path.display()))?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
-        let version: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .with_context(|| format!("`{}` is not a SQLite database", path.display()))?;
+        let version: i64 = match conn.query_row("PRAGMA user_version", [], |r| r.get(0)) {
+            Err(e) if may_recover && is_hot_journal(&e) => {
+                // A killed writer left its rollback journal: reading needs
+                // the committed state back, which only a writer can restore.
+                drop(conn);
+                recover(path)?;
+                tracing::warn!("`{}`: rolled back a transaction a killed process left unfinished", path.display());
+                return Store::open_read_only_once(path, false);
+            }
+            other => other.with_context(|| format!("`{}` is not a SQLite database", path.display()))?,
+        };
         if version == 0 {
             anyhow::bail!("`{}` is not a kaopei store (no schema)", path.display());
         }
