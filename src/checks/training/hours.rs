@@ -15,7 +15,7 @@ use crate::dataset::rows::{day_of, fmt_day, fmt_ts, CourseKind, Mode};
 
 use super::records::ExamIndex;
 use super::{ids, minutes, op_key, pct, person_label, push_row, share_severity, Index};
-use crate::stats::binom::upper_tail;
+use crate::stats::binom::{share_lower_bound, upper_tail};
 
 const R_TOTAL: u8 = 1;
 const R_PRACTICAL: u8 = 2;
@@ -184,7 +184,10 @@ pub(super) fn hours_short(ctx: &Ctx, ix: &Index, ex: &ExamIndex, inst: u32) -> O
     if shorts.len() < p.hours_min_trainees || (share < p.hours_min_share && !structural) || p_value >= p.hours_alpha {
         return None;
     }
-    let sev = share_severity(share, p.hours_full_share);
+    // Strength from the share the count proves, not the share seen: 2 of 4
+    // short is a share of 0.5 but shows only ≈ 0.10 at 95 %.
+    let proven = share_lower_bound(shorts.len() as u64, trainees as u64, p.hours_share_confidence);
+    let sev = share_severity(proven, p.hours_full_share);
     let n_classes_short = class_counts.iter().filter(|c| c.2 > 0).count();
     let max_deficit = shorts.iter().map(|s| s.deficit).fold(0.0, f64::max);
     let mean_credited_share =
@@ -302,7 +305,7 @@ pub(super) fn hours_short(ctx: &Ctx, ix: &Index, ex: &ExamIndex, inst: u32) -> O
         )
         .method(
             format!(
-                "按 AQ 8011-2023 折算每名学员在每个班级的学时：面授和实操每 {} 分钟计 1 学时，网络学习每 {} 分钟计 1 学时；实操学时只计线下实操记录；线下面授理论不少于大纲理论学时的 {}。与作业类别模型（operations.toml）中初训或复训要求学时比较，容差 {} 学时。{}学员比例达到 {} 且不少于 {} 人（或某班级不少于一半学员不足），且按正常个人缺课率 {} 的二项分布检验 p < {} 时报告；严重度 = 不足比例 ÷ {}。",
+                "按 AQ 8011-2023 折算每名学员在每个班级的学时：面授和实操每 {} 分钟计 1 学时，网络学习每 {} 分钟计 1 学时；实操学时只计线下实操记录；线下面授理论不少于大纲理论学时的 {}。与作业类别模型（operations.toml）中初训或复训要求学时比较，容差 {} 学时。{}学员比例达到 {} 且不少于 {} 人（或某班级不少于一半学员不足），且按正常个人缺课率 {} 的二项分布检验 p < {} 时报告；严重度 = 不足比例的 {} 单侧置信下限（Clopper–Pearson）÷ {}。",
                 rules.offline_minutes_per_hour,
                 rules.online_minutes_per_hour,
                 pct(rules.offline_theory_min_share),
@@ -312,10 +315,11 @@ pub(super) fn hours_short(ctx: &Ctx, ix: &Index, ex: &ExamIndex, inst: u32) -> O
                 p.hours_min_trainees,
                 pct(p.hours_baseline_short_rate),
                 p.hours_alpha,
+                pct(p.hours_share_confidence),
                 pct(p.hours_full_share)
             ),
             format!(
-                "Credited hours per trainee per class under AQ 8011-2023: classroom and practical minutes ÷ {}, online minutes ÷ {}; practical hours count only offline practical records; offline classroom theory must be at least {} of the syllabus theory hours. Compared with the initial or refresher hours the operations model (operations.toml) requires, with a tolerance of {} hours.{} Reported when at least {} of trainees and at least {} trainees are short (or at least half of one class is) and a binomial test against an honest individual shortfall rate of {} gives p < {}; severity = share short ÷ {}.",
+                "Credited hours per trainee per class under AQ 8011-2023: classroom and practical minutes ÷ {}, online minutes ÷ {}; practical hours count only offline practical records; offline classroom theory must be at least {} of the syllabus theory hours. Compared with the initial or refresher hours the operations model (operations.toml) requires, with a tolerance of {} hours.{} Reported when at least {} of trainees and at least {} trainees are short (or at least half of one class is) and a binomial test against an honest individual shortfall rate of {} gives p < {}; severity = the {} one-sided lower confidence bound (Clopper–Pearson) of the share short ÷ {}.",
                 rules.offline_minutes_per_hour,
                 rules.online_minutes_per_hour,
                 pct(rules.offline_theory_min_share),
@@ -325,6 +329,7 @@ pub(super) fn hours_short(ctx: &Ctx, ix: &Index, ex: &ExamIndex, inst: u32) -> O
                 p.hours_min_trainees,
                 pct(p.hours_baseline_short_rate),
                 p.hours_alpha,
+                pct(p.hours_share_confidence),
                 pct(p.hours_full_share)
             ),
         )

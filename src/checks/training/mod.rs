@@ -54,6 +54,7 @@ pub struct Params {
     pub hours_baseline_short_rate: f64,
     pub hours_alpha: f64,
     pub hours_full_share: f64,
+    pub hours_share_confidence: f64,
     pub heatstrip_rows: usize,
     // compressed_schedule
     pub daily_max_hours: f64,
