@@ -105,6 +105,12 @@ impl Drop for AtomicFile {
     }
 }
 
+/// SHA-256 (lowercase hex) of bytes in memory: the one in-memory hash
+/// (input files as read, models, ids); [`hash_file`] streams files.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// Size and SHA-256 (lowercase hex) of a file's bytes.
 pub fn hash_file(path: &Path) -> io::Result<(u64, String)> {
     let mut f = File::open(path)?;
@@ -243,7 +249,7 @@ mod tests {
         outs.add(&f).unwrap();
         let files = outs.into_files();
         assert_eq!(files[0].size, 6);
-        assert_eq!(files[0].sha256, crate::model::sha256_hex(b"<html>"));
+        assert_eq!(files[0].sha256, sha256_hex(b"<html>"));
     }
 
     #[test]

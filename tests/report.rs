@@ -321,7 +321,7 @@ fn sample_run() -> RunResult {
             dataset: "sample_data/demo".into(),
             started_at: "2024-08-01 10:00:00".into(),
             operations_sha256: "a".repeat(64),
-            scorecard_sha256: kaopei::model::sha256_hex(TEST_CARD.as_bytes()),
+            scorecard_sha256: kaopei::output::sha256_hex(TEST_CARD.as_bytes()),
             period: Some(("2024-07-01".into(), "2024-07-31".into())),
         },
         inputs: vec![

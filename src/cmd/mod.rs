@@ -142,7 +142,7 @@ pub(crate) fn input_file(table: &str, path: &Path, bytes: &[u8], rows: u64) -> R
         table: table.to_string(),
         path: abs.display().to_string(),
         size: bytes.len() as u64,
-        sha256: crate::model::sha256_hex(bytes),
+        sha256: crate::output::sha256_hex(bytes),
         rows_read: rows,
         rows_loaded: rows,
         rows_rejected: 0,

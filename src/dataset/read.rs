@@ -1119,7 +1119,7 @@ fn parse_file<R: Rec>(path: &Path, file: &str, sh: &Shared) -> Result<FileParse<
             Ok(((chunks, owned, skip, None, unknown), dec.encoding, dec.notes))
         }
     };
-    let (sha, res) = rayon::join(|| source::sha256_hex(&bytes), work);
+    let (sha, res) = rayon::join(|| crate::output::sha256_hex(&bytes), work);
     report.sha256 = sha;
     match res {
         Err(r) => Err(Box::new((report, r))),

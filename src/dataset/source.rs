@@ -8,7 +8,6 @@ use std::borrow::Cow;
 use std::io::Cursor;
 
 use calamine::{Data, Reader};
-use sha2::{Digest, Sha256};
 
 use super::rows::{days_from_civil, fmt_day, fmt_ts};
 
@@ -32,10 +31,6 @@ pub struct Decoded {
     pub merged: Vec<(usize, usize, usize, usize)>,
     /// 0-based (row, column) of `rows[0][0]` in the sheet, for cell names.
     pub origin: (usize, usize),
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 /// Decodes CSV bytes to UTF-8. `Err` = the file is refused, with why.

@@ -7,8 +7,6 @@ pub mod scorecard;
 
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 pub use operations::Operations;
 pub use scorecard::Scorecard;
 
@@ -62,14 +60,10 @@ impl Models {
         Ok(Models {
             operations,
             scorecard,
-            operations_sha256: sha256_hex(ops_text.as_bytes()),
-            scorecard_sha256: sha256_hex(card_text.as_bytes()),
+            operations_sha256: crate::output::sha256_hex(ops_text.as_bytes()),
+            scorecard_sha256: crate::output::sha256_hex(card_text.as_bytes()),
         })
     }
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 #[cfg(test)]
@@ -86,6 +80,6 @@ mod tests {
     #[test]
     fn committed_models_match_builtin() {
         let m = Models::load(Some(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/models")))).unwrap();
-        assert_eq!(m.scorecard_sha256, sha256_hex(BUILTIN_SCORECARD.as_bytes()));
+        assert_eq!(m.scorecard_sha256, crate::output::sha256_hex(BUILTIN_SCORECARD.as_bytes()));
     }
 }

@@ -65,7 +65,7 @@ pub fn report_file_name(institution_id: &str) -> String {
     if clean == institution_id && !clean.is_empty() {
         format!("{clean}.html")
     } else {
-        let h = crate::model::sha256_hex(institution_id.as_bytes());
+        let h = crate::output::sha256_hex(institution_id.as_bytes());
         format!("{clean}_{}.html", &h[..8])
     }
 }
