@@ -83,6 +83,22 @@ pub struct Outcome {
     pub rows_rejected: u64,
     /// The HTML overview page, when reports were written.
     pub index: Option<PathBuf>,
+    /// What the reader refused or noticed (file by file, then the folder),
+    /// for the user to see beside the scores.
+    pub reader_notes: Vec<String>,
+}
+
+/// Refused files and the reader's notes, one line each, naming the file.
+fn reader_notes(loaded: &Loaded) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in &loaded.files {
+        if let Some(why) = &f.refused {
+            out.push(format!("{} REFUSED: {why}", f.file));
+        }
+        out.extend(f.notes.iter().map(|n| format!("{}: {n}", f.file)));
+    }
+    out.extend(loaded.notes.iter().cloned());
+    out
 }
 
 /// Runs the whole pipeline.
@@ -126,7 +142,7 @@ pub fn run(opts: &Options) -> Result<Outcome> {
 
     let rows_read = loaded.files.iter().map(|f| f.rows_read).sum();
     let rows_rejected = loaded.files.iter().map(|f| f.rows_rejected).sum();
-    Ok(Outcome { result, timings, rows_read, rows_rejected, index })
+    Ok(Outcome { result, timings, rows_read, rows_rejected, index, reader_notes: reader_notes(&loaded) })
 }
 
 /// What the stages after opening the run share.

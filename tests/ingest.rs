@@ -362,3 +362,24 @@ fn exam_responses_round_trip_through_their_sheets() {
         .unwrap();
     assert_eq!(loaded, 4);
 }
+
+/// `score` says what the reader refused, as `ingest` does (on stderr: its
+/// stdout is the path of scores.csv).
+#[test]
+fn score_names_refused_files() {
+    let w = Workdir::new();
+    w.write("institutions.csv", INST_EN);
+    w.write("classes.csv", "class_id,institution_id\nC1,I1\n");
+    w.write("attendance.csv", ATT_EN);
+    let out = Command::new(env!("CARGO_BIN_EXE_kaopei"))
+        .arg("score")
+        .arg(w.data())
+        .arg("--out")
+        .arg(w.data().join("out"))
+        .arg("--no-html")
+        .output()
+        .expect("run kaopei");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{err}");
+    assert!(err.contains("classes.csv REFUSED") && err.contains("operation"), "{err}");
+}

@@ -559,7 +559,7 @@ fn claim_mismatch(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video]) -> Ve
             .stat(table.total_rows as f64, None)
             .summary(
                 format!("{strong} 处录像时长或时间与声明不符，{weak} 处文件创建时间早于声明的录像时间（弱证据）"),
-                format!("{strong} videos whose real duration or frame times contradict the claim; {weak} with a container creation_time before the claimed recording (weak evidence)"),
+                format!("{strong} video{} whose real duration or frame times contradict the claim; {weak} with a container creation_time before the claimed recording (weak evidence)", if strong == 1 { "" } else { "s" }),
             )
             .method(
                 format!("实际解码时长与声明起止时间之差超过 {:.0} 秒或 {:.0}%；帧文件名时间与声明开始时间之差超过 {:.0} 秒；容器 creation_time（导出时写入，易伪造）早于声明开始 {:.0} 秒以上仅作弱证据。", p.claim_tolerance_seconds, 100.0 * p.claim_tolerance_share, p.claim_tolerance_seconds, p.creation_before_claim_seconds),

@@ -95,6 +95,9 @@ fn execute(command: &str, c: Common, scope: Scope) -> Result<i32> {
         args: std::env::args().skip(1).collect(),
     };
     let o = pipeline::run(&opts)?;
+    for n in &o.reader_notes {
+        eprintln!("kaopei: {n}");
+    }
     let r = &o.result;
     let count = |tier: &str| r.scores.iter().filter(|s| s.tier == tier).count();
     eprintln!(
