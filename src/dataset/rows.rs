@@ -278,9 +278,36 @@ pub fn fmt_ts(ts: Ts) -> String {
     format!("{} {:02}:{:02}:{:02}", fmt_day(day_of(ts)), s / 3600, s / 60 % 60, s % 60)
 }
 
+/// Groups row indices by a key in `0..n_keys` (counting sort; stable):
+/// rows of key `k` are `order[offsets[k]..offsets[k + 1]]`, in input order.
+/// Returns `(offsets, order)`.
+pub fn group_by(n_keys: usize, keys: impl Iterator<Item = u32> + Clone) -> (Vec<u32>, Vec<u32>) {
+    let mut offsets = vec![0u32; n_keys + 1];
+    for k in keys.clone() {
+        offsets[k as usize + 1] += 1;
+    }
+    for i in 0..n_keys {
+        offsets[i + 1] += offsets[i];
+    }
+    let mut fill = offsets.clone();
+    let mut order = vec![0u32; offsets[n_keys] as usize];
+    for (row, k) in keys.enumerate() {
+        order[fill[k as usize] as usize] = row as u32;
+        fill[k as usize] += 1;
+    }
+    (offsets, order)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn group_by_is_a_stable_counting_sort() {
+        let (off, order) = group_by(3, [2u32, 0, 2, 1, 0].into_iter());
+        assert_eq!(off, vec![0, 2, 3, 5]);
+        assert_eq!(order, vec![1, 4, 3, 0, 2]);
+    }
 
     #[track_caller]
     fn check(y: i32, m: u32, d: u32, days: Day) {

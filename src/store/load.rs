@@ -449,22 +449,8 @@ fn write_sheets(tx: &Connection, loaded: &Loaded) -> rusqlite::Result<u64> {
     let (Some(responses), Some(records)) = (tb.exam_responses.as_deref(), tb.exam_records.as_deref()) else {
         return Ok(0);
     };
-    // Counting sort by record: each record's responses keep line order.
-    let mut start = vec![0u32; records.len() + 1];
-    for r in responses {
-        start[r.record as usize + 1] += 1;
-    }
-    for i in 0..records.len() {
-        start[i + 1] += start[i];
-    }
-    let mut fill = start.clone();
-    let mut order = vec![0u32; responses.len()];
-    for (i, r) in responses.iter().enumerate() {
-        let at = &mut fill[r.record as usize];
-        order[*at as usize] = i as u32;
-        *at += 1;
-    }
-    drop(fill);
+    // Each record's responses, in line order.
+    let (start, order) = rows::group_by(records.len(), responses.iter().map(|r| r.record));
     let mut sheets: Vec<u32> =
         (0..records.len() as u32).filter(|&k| start[k as usize + 1] > start[k as usize]).collect();
     sheets.sort_unstable_by_key(|&k| responses[order[start[k as usize] as usize] as usize].line);
@@ -472,17 +458,19 @@ fn write_sheets(tx: &Connection, loaded: &Loaded) -> rusqlite::Result<u64> {
         ExtraCursor::new(loaded, Table::ExamResponses).items.iter().map(|e| (e.line, e.json.as_str())).collect();
     let encode = |k: u32| -> (u32, u32, String) {
         let ids = &order[start[k as usize] as usize..start[k as usize + 1] as usize];
-        let mut out = String::with_capacity(ids.len() * 32);
-        out.push('[');
+        let mut out = Vec::with_capacity(ids.len() * 48);
+        out.push(b'[');
         for (j, &i) in ids.iter().enumerate() {
             let r = &responses[i as usize];
             if j > 0 {
-                out.push(',');
+                out.push(b',');
             }
-            sheet_row(&mut out, r, tb, extras.get(&r.line).copied());
+            // Writing into a Vec cannot fail; the values are plain numbers and strings.
+            let _ = sheet_row(&mut out, r, tb, extras.get(&r.line).copied());
         }
-        out.push(']');
-        (k, responses[ids[0] as usize].line, out)
+        out.push(b']');
+        let json = String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        (k, responses[ids[0] as usize].line, json)
     };
     let mut st = tx
         .prepare("INSERT INTO exam_response_sheets (record_id, first_line, responses, json) VALUES (?1, ?2, ?3, ?4)")?;
@@ -496,33 +484,23 @@ fn write_sheets(tx: &Connection, loaded: &Loaded) -> rusqlite::Result<u64> {
     Ok(responses.len() as u64)
 }
 
-/// One response as a JSON array (strings escaped by serde_json).
-fn sheet_row(out: &mut String, r: &rows::ExamResponse, tb: &Tables, extra: Option<&str>) {
-    use std::fmt::Write;
-    let text = |out: &mut String, s: &str| {
-        out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "null".into()));
-    };
-    let _ = write!(out, "[{},", r.line);
-    text(out, tb.s(r.item));
-    out.push(',');
-    text(out, tb.s(r.answer));
-    out.push(',');
-    text(out, tb.s(r.key));
-    out.push(',');
-    match r.seconds.filter(|v| v.is_finite()) {
-        Some(v) => out.push_str(&serde_json::to_string(&v).unwrap_or_else(|_| "null".into())),
-        None => out.push_str("null"),
+/// One response as a JSON array, written in place (serde_json escapes the
+/// strings and writes a missing or non-finite number as `null`).
+fn sheet_row(out: &mut Vec<u8>, r: &rows::ExamResponse, tb: &Tables, extra: Option<&str>) -> serde_json::Result<()> {
+    out.push(b'[');
+    serde_json::to_writer(&mut *out, &r.line)?;
+    for text in [tb.s(r.item), tb.s(r.answer), tb.s(r.key)] {
+        out.push(b',');
+        serde_json::to_writer(&mut *out, text)?;
     }
-    out.push(',');
-    match r.changes {
-        Some(c) => {
-            let _ = write!(out, "{c}");
-        }
-        None => out.push_str("null"),
-    }
-    out.push(',');
-    out.push_str(extra.unwrap_or("null"));
-    out.push(']');
+    out.push(b',');
+    serde_json::to_writer(&mut *out, &r.seconds)?;
+    out.push(b',');
+    serde_json::to_writer(&mut *out, &r.changes)?;
+    out.push(b',');
+    out.extend_from_slice(extra.unwrap_or("null").as_bytes());
+    out.push(b']');
+    Ok(())
 }
 
 #[cfg(test)]

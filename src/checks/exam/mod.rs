@@ -186,7 +186,7 @@ pub fn overview_charts(ctx: &Ctx) -> Vec<Chart> {
 pub(crate) struct Exams<'a> {
     pub sessions: &'a [ExamSession],
     pub records: &'a [ExamRecord],
-    offsets: Vec<usize>,
+    offsets: Vec<u32>,
     by_session: Vec<u32>,
 }
 
@@ -194,26 +194,13 @@ impl<'a> Exams<'a> {
     fn new(t: &'a Tables) -> Option<Exams<'a>> {
         let sessions = t.exam_sessions.as_deref()?;
         let records = t.exam_records.as_deref()?;
-        let mut offsets = vec![0usize; sessions.len() + 1];
-        for r in records {
-            offsets[r.session as usize + 1] += 1;
-        }
-        for i in 0..sessions.len() {
-            offsets[i + 1] += offsets[i];
-        }
-        let mut fill = offsets.clone();
-        let mut by_session = vec![0u32; records.len()];
-        for (i, r) in records.iter().enumerate() {
-            let s = r.session as usize;
-            by_session[fill[s]] = i as u32;
-            fill[s] += 1;
-        }
+        let (offsets, by_session) = crate::dataset::rows::group_by(sessions.len(), records.iter().map(|r| r.session));
         Some(Exams { sessions, records, offsets, by_session })
     }
 
     /// Record indices of session `s`, in input order.
     pub fn of_session(&self, s: usize) -> &[u32] {
-        &self.by_session[self.offsets[s]..self.offsets[s + 1]]
+        &self.by_session[self.offsets[s] as usize..self.offsets[s + 1] as usize]
     }
 
     pub fn session_of(&self, r: &ExamRecord) -> &ExamSession {

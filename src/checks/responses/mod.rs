@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::{Ctx, Finding};
 use crate::dataset::intern::{Interner, Sym};
-use crate::dataset::rows::Tables;
+use crate::dataset::rows::{group_by, Tables};
 use crate::stats::similarity::ItemDist;
 
 /// `[params.responses]` in `models/scorecard.toml` (each value is sourced there).
@@ -158,24 +158,6 @@ impl SessionMatrix {
         let n = self.items.len();
         &self.codes[r * n..(r + 1) * n]
     }
-}
-
-/// Groups row indices by a key in `0..n_keys` (counting sort; stable).
-fn group_by(n_keys: usize, keys: impl Iterator<Item = u32> + Clone) -> (Vec<u32>, Vec<u32>) {
-    let mut offsets = vec![0u32; n_keys + 1];
-    for k in keys.clone() {
-        offsets[k as usize + 1] += 1;
-    }
-    for i in 0..n_keys {
-        offsets[i + 1] += offsets[i];
-    }
-    let mut fill = offsets.clone();
-    let mut order = vec![0u32; offsets[n_keys] as usize];
-    for (row, k) in keys.enumerate() {
-        order[fill[k as usize] as usize] = row as u32;
-        fill[k as usize] += 1;
-    }
-    (offsets, order)
 }
 
 fn build_matrix(
@@ -328,12 +310,5 @@ mod tests {
         let mut t = province(1, Spec::honest(0.5, 0.9));
         t.exam_responses = None;
         assert!(analyse(&t, &params()).is_empty());
-    }
-
-    #[test]
-    fn group_by_is_a_stable_counting_sort() {
-        let (off, order) = group_by(3, [2u32, 0, 2, 1, 0].into_iter());
-        assert_eq!(off, vec![0, 2, 3, 5]);
-        assert_eq!(order, vec![1, 4, 3, 0, 2]);
     }
 }
