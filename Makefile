@@ -33,9 +33,12 @@ demo: build
 	@echo "scores:  out/demo/scores.csv"
 	@echo "index:   $$(pwd)/out/demo/index.html"
 
-# Exactly what CI runs.
+# Exactly what CI runs: the tests, then clippy (the [lints.clippy] deny
+# table of Cargo.toml, warnings as errors) and rustfmt.
 test: deps
 	$(CARGO) test --release --locked
+	$(CARGO) clippy --release --all-targets --locked -- -D warnings
+	$(CARGO) fmt --check
 
 ci: test
 

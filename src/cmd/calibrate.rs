@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use crate::model::Models;
+use crate::model::scorecard::Tiers;
+use crate::model::{Models, Tier};
 use crate::pipeline::{self, Options, Scope};
 use crate::score::calibrate::{cutoff_for_fpr, figures, fit_weights, noisy_or, Example, Figures};
 use crate::score::InstScore;
@@ -64,19 +65,10 @@ pub fn run(a: Args) -> Result<i32> {
     let orange = cutoff_for_fpr(&fit_scores, a.max_honest_orange, 35.0).min(red - 5.0);
     let yellow = models.scorecard.tiers.yellow.min(orange - 5.0);
 
-    let tier = |s: f64| {
-        if s >= red {
-            "red"
-        } else if s >= orange {
-            "orange"
-        } else if s >= yellow {
-            "yellow"
-        } else {
-            "green"
-        }
-    };
-    let eval = |set: &[Labelled], w: &BTreeMap<String, f64>, cut: &dyn Fn(f64) -> &'static str| -> Figures {
-        let rows: Vec<(f64, &str, bool)> = set
+    let fitted_tiers = Tiers { red, orange, yellow };
+    let tier = |s: f64| fitted_tiers.of(s);
+    let eval = |set: &[Labelled], w: &BTreeMap<String, f64>, cut: &dyn Fn(f64) -> Tier| -> Figures {
+        let rows: Vec<(f64, Tier, bool)> = set
             .iter()
             .map(|l| {
                 let s = 100.0 * noisy_or(&l.example.findings, w);
@@ -126,7 +118,7 @@ pub fn run(a: Args) -> Result<i32> {
     for l in &hold {
         let s = 100.0 * noisy_or(&l.example.findings, &weights);
         let t = tier(s);
-        let hot = t == "red" || t == "orange";
+        let hot = t.is_hot();
         if hot != l.example.planted {
             writeln!(
                 md,

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
+use crate::model::Tier;
 use crate::report::csv_out::{sort_and_write, FINDINGS, FLAGS, SCORES};
 use crate::run::InputFile;
 use crate::store::Store;
@@ -48,7 +49,7 @@ fn merge(a: &Args, inputs: &mut Vec<InputFile>) -> Result<(i32, Vec<PathBuf>)> {
                 if let Some(prev) = owner.insert(r[0].clone(), shard.clone()) {
                     bail!("institution `{}` is in two shards: `{}` and `{}`", r[0], prev.display(), shard.display());
                 }
-                red |= r[3] == "red";
+                red |= r[3].parse::<Tier>() == Ok(Tier::Red);
             }
         }
         let path = a.out.join(name);

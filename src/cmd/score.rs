@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
+use crate::model::Tier;
 use crate::pipeline::{self, Options, Scope};
 
 #[derive(Debug, clap::Args)]
@@ -99,17 +100,17 @@ fn execute(command: &str, c: Common, scope: Scope) -> Result<i32> {
         eprintln!("kaopei: {n}");
     }
     let r = &o.result;
-    let count = |tier: &str| r.scores.iter().filter(|s| s.tier == tier).count();
+    let count = |tier: Tier| r.scores.iter().filter(|s| s.tier == tier).count();
     eprintln!(
         "kaopei: {} rows read, {} rejected; {} institutions: {} red, {} orange, {} yellow, {} green, {} not audited; {} findings",
         o.rows_read,
         o.rows_rejected,
         r.scores.len(),
-        count("red"),
-        count("orange"),
-        count("yellow"),
-        count("green"),
-        count("not_audited"),
+        count(Tier::Red),
+        count(Tier::Orange),
+        count(Tier::Yellow),
+        count(Tier::Green),
+        count(Tier::NotAudited),
         r.findings.len()
     );
     eprintln!(
@@ -120,5 +121,5 @@ fn execute(command: &str, c: Common, scope: Scope) -> Result<i32> {
     if let Some(index) = &o.index {
         println!("report: {}", index.display());
     }
-    Ok(if count("red") > 0 { 1 } else { 0 })
+    Ok(if count(Tier::Red) > 0 { 1 } else { 0 })
 }

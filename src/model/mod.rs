@@ -8,7 +8,7 @@ pub mod scorecard;
 use std::path::{Path, PathBuf};
 
 pub use operations::Operations;
-pub use scorecard::Scorecard;
+pub use scorecard::{Scorecard, Tier};
 
 /// Both model files, loaded and hashed.
 #[derive(Debug, Clone)]

@@ -15,6 +15,64 @@ use serde::Deserialize;
 
 use crate::checks::severity::SeverityForm;
 
+/// An institution's risk tier (scores.csv `tier`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    Red,
+    Orange,
+    Yellow,
+    Green,
+    /// No data about the institution for any source.
+    NotAudited,
+}
+
+impl Tier {
+    /// Report order: worst first, not audited last.
+    pub const ALL: [Tier; 5] = [Tier::Red, Tier::Orange, Tier::Yellow, Tier::Green, Tier::NotAudited];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Tier::Red => "red",
+            Tier::Orange => "orange",
+            Tier::Yellow => "yellow",
+            Tier::Green => "green",
+            Tier::NotAudited => "not_audited",
+        }
+    }
+
+    /// 0 = green … 3 = red; `None` for not audited (not comparable).
+    pub const fn rank(self) -> Option<u8> {
+        match self {
+            Tier::Green => Some(0),
+            Tier::Yellow => Some(1),
+            Tier::Orange => Some(2),
+            Tier::Red => Some(3),
+            Tier::NotAudited => None,
+        }
+    }
+
+    /// Red or orange: the tiers an inspection follows up.
+    pub const fn is_hot(self) -> bool {
+        matches!(self, Tier::Red | Tier::Orange)
+    }
+}
+
+impl std::fmt::Display for Tier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Tier {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Tier, String> {
+        Tier::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| {
+            format!("`{s}` is not a tier (red, orange, yellow, green, not_audited)")
+        })
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tiers {
@@ -22,6 +80,21 @@ pub struct Tiers {
     pub red: f64,
     pub orange: f64,
     pub yellow: f64,
+}
+
+impl Tiers {
+    /// The tier of a score under these cut-offs (the one place they apply).
+    pub fn of(&self, score: f64) -> Tier {
+        if score >= self.red {
+            Tier::Red
+        } else if score >= self.orange {
+            Tier::Orange
+        } else if score >= self.yellow {
+            Tier::Yellow
+        } else {
+            Tier::Green
+        }
+    }
 }
 
 /// The fixed keys of a `[checks."ID"]` table; every other key of the table
@@ -51,7 +124,7 @@ pub struct Rectification {
     /// A follow-up passes (整改合格) when no persisting or new finding has
     /// severity at or above this and the new tier is no worse than this.
     pub max_remaining_severity: f64,
-    pub max_tier: String,
+    pub max_tier: Tier,
     /// Days given to rectify, printed on the checklist.
     pub deadline_days: u32,
 }
@@ -170,16 +243,8 @@ impl Scorecard {
     }
 
     /// The tier of a score.
-    pub fn tier(&self, score: f64) -> &'static str {
-        if score >= self.tiers.red {
-            "red"
-        } else if score >= self.tiers.orange {
-            "orange"
-        } else if score >= self.tiers.yellow {
-            "yellow"
-        } else {
-            "green"
-        }
+    pub fn tier(&self, score: f64) -> Tier {
+        self.tiers.of(score)
     }
 }
 

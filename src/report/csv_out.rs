@@ -106,7 +106,7 @@ pub fn score_rows(scores: &[InstScore], p: TextPolicy) -> Vec<Vec<String>> {
                 safe_text(&s.institution_id),
                 p.text(&s.name),
                 format!("{:.2}", s.score),
-                s.tier.clone(),
+                s.tier.as_str().to_string(),
                 s.findings.to_string(),
                 s.top_check.clone(),
             ]

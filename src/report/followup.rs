@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::checks::Finding;
-use crate::model::Scorecard;
+use crate::model::{Scorecard, Tier};
 use crate::report::html::{self, esc, HtmlOptions, Page};
 use crate::run::{RunInfo, RunResult};
 use crate::score::InstScore;
@@ -47,7 +47,7 @@ pub enum Reason {
     /// A persisting or new finding at or above `max_remaining_severity`.
     Severity { check: String, severity: f64 },
     /// Run B's tier is worse than `max_tier`.
-    Tier { tier: String },
+    Tier { tier: Tier },
     /// Run B has no data about the institution.
     NotAudited,
 }
@@ -63,20 +63,13 @@ pub struct FollowUp<'a> {
     pub reasons: Vec<Reason>,
 }
 
-/// Tiers from best to worst.
-const TIER_ORDER: [&str; 4] = ["green", "yellow", "orange", "red"];
-
-fn tier_rank(tier: &str) -> Option<usize> {
-    TIER_ORDER.iter().position(|t| *t == tier)
-}
-
 /// Compares `institution` between run `a` (before) and run `b` (follow-up).
 pub fn compare<'a>(card: &Scorecard, a: &'a RunResult, b: &'a RunResult, institution: &str) -> Result<FollowUp<'a>> {
     let find = |r: &'a RunResult| r.scores.iter().find(|s| s.institution_id == institution);
     let before = find(a).with_context(|| format!("institution `{institution}` is not in run {}", a.info.run_id))?;
     let after = find(b).with_context(|| format!("institution `{institution}` is not in run {}", b.info.run_id))?;
     let rule = &card.rectification;
-    let max_rank = tier_rank(&rule.max_tier).with_context(|| {
+    let max_rank = rule.max_tier.rank().with_context(|| {
         format!("scorecard [rectification] max_tier `{}` is not one of green/yellow/orange/red", rule.max_tier)
     })?;
     let of = |r: &'a RunResult| -> Vec<&'a Finding> {
@@ -100,10 +93,10 @@ pub fn compare<'a>(card: &Scorecard, a: &'a RunResult, b: &'a RunResult, institu
         })
         .collect();
     let mut reasons = Vec::new();
-    if after.tier == "not_audited" {
+    if after.tier == Tier::NotAudited {
         reasons.push(Reason::NotAudited);
-    } else if tier_rank(&after.tier).is_none_or(|r| r > max_rank) {
-        reasons.push(Reason::Tier { tier: after.tier.clone() });
+    } else if after.tier.rank().is_none_or(|r| r > max_rank) {
+        reasons.push(Reason::Tier { tier: after.tier });
     }
     for it in items.iter().filter(|i| i.status != Status::Resolved) {
         if let Some(sev) = Item::max_severity(&it.after).filter(|s| *s >= rule.max_remaining_severity) {
@@ -151,7 +144,7 @@ pub fn render(fu: &FollowUp, a: &RunInfo, b: &RunInfo, card: &Scorecard, opts: &
     let _ = write!(
         s,
         r#"<main class="report followup"><header class="doc {}"><p class="kicker">{}</p><h1>{name}</h1><dl class="meta"><dt>{}</dt><dd><code>{}</code></dd><dt>{}</dt><dd>{}</dd></dl></header>"#,
-        html::tier_class(&fu.after.tier),
+        html::tier_class(fu.after.tier.as_str()),
         t.followup_title,
         t.institution_id,
         p.txt(&fu.institution_id),
@@ -171,7 +164,7 @@ pub fn render(fu: &FollowUp, a: &RunInfo, b: &RunInfo, card: &Scorecard, opts: &
         t.severity,
         svg_num(rule.max_remaining_severity),
         t.tier,
-        t.tier_name(&rule.max_tier)
+        t.tier_name(rule.max_tier.as_str())
     );
     if !fu.reasons.is_empty() {
         let _ = write!(s, "<p><b>{}{c}</b></p><ul>", t.reasons);
@@ -188,7 +181,7 @@ pub fn render(fu: &FollowUp, a: &RunInfo, b: &RunInfo, card: &Scorecard, opts: &
                     )
                 }
                 Reason::Tier { tier } => {
-                    format!("{} {}{c}{}", t.reason_tier, t.tier_name(&rule.max_tier), p.tier_badge(tier))
+                    format!("{} {}{c}{}", t.reason_tier, t.tier_name(rule.max_tier.as_str()), p.tier_badge(tier.as_str()))
                 }
                 Reason::NotAudited => t.reason_not_audited.to_string(),
             };
@@ -218,7 +211,7 @@ pub fn render(fu: &FollowUp, a: &RunInfo, b: &RunInfo, card: &Scorecard, opts: &
             format!(r#"<code class="hash">{}</code>"#, esc(&b.scorecard_sha256)),
         ),
         (t.score, format!("{:.1}", fu.before.score), format!("{:.1}", fu.after.score)),
-        (t.tier, p.tier_badge(&fu.before.tier), p.tier_badge(&fu.after.tier)),
+        (t.tier, p.tier_badge(fu.before.tier.as_str()), p.tier_badge(fu.after.tier.as_str())),
         (t.findings, fu.before.findings.to_string(), fu.after.findings.to_string()),
     ] {
         let _ = write!(s, "<tr><th>{k}</th><td>{va}</td><td>{vb}</td></tr>");
@@ -307,6 +300,7 @@ mod tests {
     use crate::run::RunInfo;
 
     fn run(id: i64, tier: &str, score: f64, findings: Vec<Finding>) -> RunResult {
+        let tier: Tier = tier.parse().unwrap();
         RunResult {
             info: RunInfo {
                 run_id: id,
@@ -326,11 +320,11 @@ mod tests {
                 region: "410100".into(),
                 kind: "exam".into(),
                 score,
-                tier: tier.into(),
+                tier,
                 findings: findings.len(),
                 top_check: String::new(),
                 contributions: vec![],
-                audited: if tier == "not_audited" { vec![] } else { vec![Source::Exam] },
+                audited: if tier == Tier::NotAudited { vec![] } else { vec![Source::Exam] },
             }],
             findings,
             overview: vec![],
@@ -372,7 +366,7 @@ mod tests {
         assert_eq!(fu.reasons, [Reason::Severity { check: "exam.pass_rate".into(), severity: 0.6 }]);
         let b = run(2, "orange", 50.0, vec![]);
         let fu = compare(&card, &a, &b, "I1").unwrap();
-        assert_eq!(fu.reasons, [Reason::Tier { tier: "orange".into() }]);
+        assert_eq!(fu.reasons, [Reason::Tier { tier: Tier::Orange }]);
         let b = run(2, "not_audited", 0.0, vec![]);
         let fu = compare(&card, &a, &b, "I1").unwrap();
         assert_eq!(fu.reasons, [Reason::NotAudited]);

@@ -19,7 +19,7 @@ use base64::Engine;
 
 use crate::checks::{ColKind, EvidenceTable, Finding, FrameRef, Source};
 use crate::dataset::rows;
-use crate::model::Scorecard;
+use crate::model::{Scorecard, Tier};
 use crate::report::i18n::{Lang, Text};
 use crate::report::{mask, svg};
 use crate::run::{InputFile, RunInfo, RunResult};
@@ -480,7 +480,7 @@ pub fn render_institution(
         s,
         r#"<nav class="top"><a href="../index.html">← {}</a></nav><header class="doc {}"><p class="kicker">{}</p><h1>{}</h1><dl class="meta"><dt>{}</dt><dd><code>{}</code></dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd>{}{}</dl></header>"#,
         t.back_to_index,
-        tier_class(&score.tier),
+        tier_class(score.tier.as_str()),
         t.report_title,
         name,
         t.institution_id,
@@ -499,10 +499,10 @@ pub fn render_institution(
         s,
         r#"<section class="summary" id="summary"><h2>{}</h2><div class="scorebox {}"><div class="score">{:.1}</div><div class="scorelbl">{}</div>{}</div><div class="sumtext"><p><b>{}{c}</b>{}</p>"#,
         t.summary,
-        tier_class(&score.tier),
+        tier_class(score.tier.as_str()),
         score.score,
         t.score,
-        p.tier_badge(&score.tier),
+        p.tier_badge(score.tier.as_str()),
         t.findings,
         findings.len()
     );
@@ -619,7 +619,7 @@ pub fn render_index(result: &RunResult, card: &Scorecard, opts: &HtmlOptions) ->
     let mut totals = [0usize; 5];
     let mut by_region: BTreeMap<&str, [usize; 5]> = BTreeMap::new();
     for sc in &result.scores {
-        let k = tier_idx(&sc.tier);
+        let k = tier_idx(sc.tier.as_str());
         totals[k] += 1;
         by_region.entry(sc.region.as_str()).or_default()[k] += 1;
     }
@@ -639,8 +639,8 @@ pub fn render_index(result: &RunResult, card: &Scorecard, opts: &HtmlOptions) ->
     let mut ranked: Vec<&InstScore> = result.scores.iter().collect();
     // By score; institutions with no data at all go last, not among the clean.
     ranked.sort_by(|a, b| {
-        (a.tier == "not_audited")
-            .cmp(&(b.tier == "not_audited"))
+        (a.tier == Tier::NotAudited)
+            .cmp(&(b.tier == Tier::NotAudited))
             .then_with(|| b.score.total_cmp(&a.score))
             .then_with(|| a.institution_id.cmp(&b.institution_id))
     });
@@ -669,7 +669,7 @@ pub fn render_index(result: &RunResult, card: &Scorecard, opts: &HtmlOptions) ->
         let _ = write!(
             s,
             r#"<tr data-tier="{}"><td class="num">{}</td><td><a href="{}">{}</a></td><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td class="num" data-v="{}">{:.1}</td><td data-v="{}">{}</td><td class="num">{}</td><td>{}</td></tr>"#,
-            esc(TIERS[tier_idx(&sc.tier)]),
+            esc(TIERS[tier_idx(sc.tier.as_str())]),
             i + 1,
             esc(&href),
             p.txt(&sc.institution_id),
@@ -679,8 +679,8 @@ pub fn render_index(result: &RunResult, card: &Scorecard, opts: &HtmlOptions) ->
             esc(t.kind_name(&sc.kind)),
             sc.score,
             sc.score,
-            4 - tier_idx(&sc.tier),
-            p.tier_badge(&sc.tier),
+            4 - tier_idx(sc.tier.as_str()),
+            p.tier_badge(sc.tier.as_str()),
             sc.findings,
             top
         );

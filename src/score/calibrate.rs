@@ -12,6 +12,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::model::Tier;
+
 /// One labelled institution: its findings as (check id, severity), and
 /// whether falsification was planted there.
 #[derive(Debug, Clone)]
@@ -129,10 +131,10 @@ pub struct Figures {
 }
 
 /// Computes [`Figures`] from (score, tier, planted) triples.
-pub fn figures(rows: &[(f64, &str, bool)]) -> Figures {
+pub fn figures(rows: &[(f64, Tier, bool)]) -> Figures {
     let planted = rows.iter().filter(|r| r.2).count();
     let honest = rows.len() - planted;
-    let hot = |t: &str| t == "red" || t == "orange";
+    let hot = |t: Tier| t.is_hot();
     let flagged = rows.iter().filter(|r| hot(r.1)).count();
     let tp = rows.iter().filter(|r| hot(r.1) && r.2).count();
     let share = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
@@ -143,7 +145,7 @@ pub fn figures(rows: &[(f64, &str, bool)]) -> Figures {
         auc: roc_auc(&scored),
         precision_red_orange: share(tp, flagged),
         recall_red_orange: share(tp, planted),
-        honest_red_rate: share(rows.iter().filter(|r| r.1 == "red" && !r.2).count(), honest),
+        honest_red_rate: share(rows.iter().filter(|r| r.1 == Tier::Red && !r.2).count(), honest),
         honest_red_orange_rate: share(rows.iter().filter(|r| hot(r.1) && !r.2).count(), honest),
     }
 }
@@ -192,7 +194,7 @@ mod tests {
 
     #[test]
     fn figures_count() {
-        let f = figures(&[(80.0, "red", true), (50.0, "orange", false), (10.0, "green", true), (0.0, "green", false)]);
+        let f = figures(&[(80.0, Tier::Red, true), (50.0, Tier::Orange, false), (10.0, Tier::Green, true), (0.0, Tier::Green, false)]);
         assert_eq!((f.precision_red_orange, f.recall_red_orange, f.honest_red_rate), (0.5, 0.5, 0.0));
         assert_eq!(f.honest_red_orange_rate, 0.5);
     }

@@ -14,7 +14,7 @@ pub mod calibrate;
 use serde::{Deserialize, Serialize};
 
 use crate::checks::{Finding, Source};
-use crate::model::Scorecard;
+use crate::model::{Scorecard, Tier};
 
 /// One finding's share of an institution's score.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -35,8 +35,7 @@ pub struct InstScore {
     pub region: String,
     pub kind: String,
     pub score: f64,
-    /// `red` / `orange` / `yellow` / `green` / `not_audited`.
-    pub tier: String,
+    pub tier: Tier,
     pub findings: usize,
     /// The check contributing most, empty when none.
     pub top_check: String,
@@ -72,7 +71,7 @@ pub fn score_institution(
         });
     }
     let score = round2(100.0 * (1.0 - keep));
-    let tier = if audited.is_empty() { "not_audited".to_string() } else { card.tier(score).to_string() };
+    let tier = if audited.is_empty() { Tier::NotAudited } else { card.tier(score) };
     let top_check = contributions
         .iter()
         .filter(|c| c.points > 0.0)
@@ -144,8 +143,8 @@ mod tests {
     #[test]
     fn no_data_is_not_audited_not_green() {
         let s = score_institution(&card(), "I1", "n", "r", "exam", vec![], &[]);
-        assert_eq!((s.tier.as_str(), s.score), ("not_audited", 0.0));
+        assert_eq!((s.tier, s.score), (Tier::NotAudited, 0.0));
         let s = score_institution(&card(), "I1", "n", "r", "exam", vec![Source::Cert], &[]);
-        assert_eq!(s.tier, "green");
+        assert_eq!(s.tier, Tier::Green);
     }
 }

@@ -155,7 +155,7 @@ pub fn finish(
                 x.institution_id,
                 x.name,
                 x.score,
-                x.tier,
+                x.tier.as_str(),
                 x.findings as i64,
                 x.top_check,
                 j
