@@ -58,7 +58,7 @@ pub struct Options {
     pub models: Option<PathBuf>,
     pub scope: Scope,
     pub html: bool,
-    pub lang: String,
+    pub lang: crate::report::Lang,
     pub unmasked: bool,
     /// The command line, for the run ledger.
     pub command: String,
@@ -104,7 +104,7 @@ fn reader_notes(loaded: &Loaded) -> Vec<String> {
 /// Runs the whole pipeline.
 pub fn run(opts: &Options) -> Result<Outcome> {
     let models = Models::load(opts.models.as_deref())?;
-    let lang = crate::report::Lang::parse(&opts.lang).map_err(anyhow::Error::msg)?;
+    let lang = opts.lang;
     std::fs::create_dir_all(&opts.out)
         .with_context(|| format!("cannot create output folder `{}`", opts.out.display()))?;
     let mut timings = Timings::default();
@@ -287,7 +287,7 @@ fn run_info(opts: &Options, models: &Models, loaded: &Loaded) -> RunInfo {
         args: opts.args.clone(),
         version: crate::VERSION.to_string(),
         dataset: display_path(&opts.dataset),
-        started_at: now_local(),
+        started_at: crate::dataset::time::now_local(),
         operations_sha256: models.operations_sha256.clone(),
         scorecard_sha256: models.scorecard_sha256.clone(),
         period: audit_period(&loaded.tables),
@@ -296,13 +296,6 @@ fn run_info(opts: &Options, models: &Models, loaded: &Loaded) -> RunInfo {
 
 fn display_path(p: &Path) -> String {
     p.display().to_string()
-}
-
-/// Current time as `YYYY-MM-DD HH:MM:SS` China Standard Time (UTC+8).
-pub fn now_local() -> String {
-    let secs =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-    rows::fmt_ts(secs + 8 * 3600)
 }
 
 /// The first and last day any dated row falls on.

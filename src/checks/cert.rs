@@ -131,15 +131,7 @@ impl<'a> PersonKeys<'a> {
 /// (`[hours]` of the operations model, AQ 8011-2023).
 pub fn credited_hours(ops: &Operations, a: &Attendance) -> f64 {
     let minutes = (a.check_out - a.check_in).max(0) as f64 / 60.0;
-    let per_hour = match a.mode {
-        Mode::Online => ops.hours.online_minutes_per_hour,
-        Mode::Classroom | Mode::Practical => ops.hours.offline_minutes_per_hour,
-    };
-    if per_hour > 0.0 {
-        minutes / per_hour
-    } else {
-        0.0
-    }
+    ops.hours.credited(minutes, a.mode == Mode::Online)
 }
 
 /// `day` moved by `months` calendar months (day clamped to the month's end).

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
+use super::opts::ModelsOpt;
 use crate::model::scorecard::Tiers;
 use crate::model::{Models, Tier};
 use crate::pipeline::{self, Options, Scope};
@@ -31,9 +32,8 @@ pub struct Args {
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
-    /// Folder with the models to start from (default: built-in models).
-    #[arg(long)]
-    pub models: Option<PathBuf>,
+    #[command(flatten)]
+    pub models: ModelsOpt,
     /// Highest share of honest institutions allowed in red on the fit data.
     #[arg(long, default_value_t = 0.005)]
     pub max_honest_red: f64,
@@ -51,7 +51,7 @@ struct Labelled {
 
 pub fn run(a: Args) -> Result<i32> {
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create `{}`", a.out.display()))?;
-    let models = Models::load(a.models.as_deref())?;
+    let models = Models::load(a.models.dir())?;
     let fit = label_all(&a, &a.fit)?;
     let hold = label_all(&a, &a.holdout)?;
 
@@ -129,7 +129,7 @@ pub fn run(a: Args) -> Result<i32> {
     }
     std::fs::write(a.out.join("calibration.md"), &md)?;
 
-    let src = match &a.models {
+    let src = match &a.models.dir {
         Some(d) => std::fs::read_to_string(d.join("scorecard.toml"))?,
         None => crate::model::BUILTIN_SCORECARD.to_string(),
     };
@@ -151,10 +151,10 @@ fn label_all(a: &Args, dirs: &[PathBuf]) -> Result<Vec<Labelled>> {
             dataset: dir.clone(),
             out: run_out,
             db: None,
-            models: a.models.clone(),
+            models: a.models.dir.clone(),
             scope: Scope::All,
             html: false,
-            lang: "en".into(),
+            lang: crate::report::Lang::En,
             unmasked: false,
             command: "calibrate".into(),
             args: vec![],

@@ -9,8 +9,9 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
+use super::opts::{ModelsOpt, ViewOpt};
 use crate::cmd::report::{default_out, models_for, open_store, print_pdfs};
-use crate::report::{followup, HtmlOptions, Lang};
+use crate::report::{followup, HtmlOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -31,34 +32,28 @@ pub struct Args {
     /// Also print the page to PDF with headless Chromium.
     #[arg(long)]
     pub pdf: bool,
-    /// Report language: zh (default) or en.
-    #[arg(long, default_value = "zh")]
-    pub lang: String,
-    /// Show full ID and phone numbers.
-    #[arg(long)]
-    pub unmasked: bool,
+    #[command(flatten)]
+    pub view: ViewOpt,
     /// Mask personal names too.
     #[arg(long)]
     pub mask_names: bool,
-    /// Folder with scorecard.toml (the `[rectification]` rule; default: built-in models).
-    #[arg(long)]
-    pub models: Option<PathBuf>,
+    #[command(flatten)]
+    pub models: ModelsOpt,
 }
 
 pub fn run(a: Args) -> Result<i32> {
-    let lang = Lang::parse(&a.lang).map_err(anyhow::Error::msg)?;
     let mut store = open_store(&a.db)?;
     let ra = store.load_run(a.run_a)?;
     let rb = store.load_run(a.run_b)?;
-    let models = models_for(a.models.as_deref(), &[&ra, &rb])?;
+    let models = models_for(a.models.dir(), &[&ra, &rb])?;
     let fu = followup::compare(&models.scorecard, &ra, &rb, &a.institution)?;
     let out = a.out.clone().unwrap_or_else(|| default_out(&a.db));
-    let opts = HtmlOptions { lang, unmasked: a.unmasked, mask_names: a.mask_names };
+    let opts = HtmlOptions { lang: a.view.lang, unmasked: a.view.unmasked, mask_names: a.mask_names };
     let info = super::run_info("compare", rb.info.dataset.clone(), Some(&models));
     let inputs = vec![super::run_input(&store, a.run_a)?, super::run_input(&store, a.run_b)?];
     super::recorded(&mut store, info, inputs, |_inputs| {
         let path = followup::write(&out, &fu, &ra, &rb, &models.scorecard, &opts)?;
-        let t = lang.text();
+        let t = a.view.lang.text();
         eprintln!(
             "kaopei: {}: {} ({} resolved, {} persisting, {} new)",
             a.institution,
@@ -67,7 +62,7 @@ pub fn run(a: Args) -> Result<i32> {
             fu.items.iter().filter(|i| i.status == followup::Status::Persisting).count(),
             fu.items.iter().filter(|i| i.status == followup::Status::New).count()
         );
-        println!("report: {}", path.display());
+        outln!("report: {}", path.display());
         let mut written = vec![path.clone()];
         if a.pdf {
             written.extend(print_pdfs(&[path])?);

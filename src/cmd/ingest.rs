@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
+use super::opts::ModelsOpt;
 use crate::dataset;
 use crate::model::Models;
 use crate::run::{RunInfo, RunResult};
@@ -18,13 +19,12 @@ pub struct Args {
     /// The SQLite store to write (created if missing).
     #[arg(long, default_value = "kaopei.db")]
     pub db: PathBuf,
-    /// Folder with operations.toml and scorecard.toml (default: built-in models).
-    #[arg(long)]
-    pub models: Option<PathBuf>,
+    #[command(flatten)]
+    pub models: ModelsOpt,
 }
 
 pub fn run(a: Args) -> Result<i32> {
-    let models = Models::load(a.models.as_deref())?;
+    let models = Models::load(a.models.dir())?;
     let t0 = std::time::Instant::now();
     let loaded = dataset::read_dataset(&a.dataset, &models.operations)?;
     let read_secs = t0.elapsed().as_secs_f64();
@@ -37,7 +37,7 @@ pub fn run(a: Args) -> Result<i32> {
         args: std::env::args().skip(1).collect(),
         version: crate::VERSION.to_string(),
         dataset: a.dataset.display().to_string(),
-        started_at: crate::pipeline::now_local(),
+        started_at: crate::dataset::time::now_local(),
         operations_sha256: models.operations_sha256.clone(),
         scorecard_sha256: models.scorecard_sha256.clone(),
         period: None,
@@ -47,12 +47,12 @@ pub fn run(a: Args) -> Result<i32> {
     let store_secs = t1.elapsed().as_secs_f64();
     let inputs = crate::pipeline::input_manifest(&loaded);
     store.finish_run(&RunResult { info, inputs, scores: Vec::new(), findings: Vec::new(), overview: Vec::new() })?;
-    print_summary(&loaded);
+    print_summary(&loaded)?;
     for (t, act) in &actions {
         match act {
-            TableAction::Unchanged => println!("store: {} unchanged (same SHA-256), left as it was", t.name()),
-            TableAction::Replaced { rows } => println!("store: {} written ({rows} rows)", t.name()),
-            TableAction::Emptied => println!("store: {} emptied (no longer in the dataset)", t.name()),
+            TableAction::Unchanged => outln!("store: {} unchanged (same SHA-256), left as it was", t.name()),
+            TableAction::Replaced { rows } => outln!("store: {} written ({rows} rows)", t.name()),
+            TableAction::Emptied => outln!("store: {} emptied (no longer in the dataset)", t.name()),
         }
     }
     eprintln!("read {read_secs:.2} s, store {store_secs:.2} s");
@@ -60,30 +60,36 @@ pub fn run(a: Args) -> Result<i32> {
 }
 
 /// Prints the per-file accounting, refusals, notes and the first rejects.
-pub fn print_summary(loaded: &dataset::Loaded) {
-    println!("{:<16} {:>10} {:>10} {:>10}  {:<10} file", "table", "read", "loaded", "rejected", "encoding");
+pub fn print_summary(loaded: &dataset::Loaded) -> std::io::Result<()> {
+    outln!("{:<16} {:>10} {:>10} {:>10}  {:<10} file", "table", "read", "loaded", "rejected", "encoding");
     for f in &loaded.files {
-        println!(
+        outln!(
             "{:<16} {:>10} {:>10} {:>10}  {:<10} {}",
-            f.table, f.rows_read, f.rows_loaded, f.rows_rejected, f.encoding, f.file
+            f.table,
+            f.rows_read,
+            f.rows_loaded,
+            f.rows_rejected,
+            f.encoding,
+            f.file
         );
         if let Some(why) = &f.refused {
-            println!("{:<16} REFUSED: {why}", "");
+            outln!("{:<16} REFUSED: {why}", "");
         }
         if !f.unknown_columns.is_empty() {
-            println!("{:<16} unknown columns kept as extra fields: {}", "", f.unknown_columns.join(", "));
+            outln!("{:<16} unknown columns kept as extra fields: {}", "", f.unknown_columns.join(", "));
         }
         for n in &f.notes {
-            println!("{:<16} note: {n}", "");
+            outln!("{:<16} note: {n}", "");
         }
     }
     for n in &loaded.notes {
-        println!("note: {n}");
+        outln!("note: {n}");
     }
     for r in loaded.rejects.iter().take(20) {
-        println!("rejected: {} line {}: {}", r.file, r.line, r.reason);
+        outln!("rejected: {} line {}: {}", r.file, r.line, r.reason);
     }
     if loaded.rejects.len() > 20 {
-        println!("... and {} more rejected rows (all kept in the store's `rejects` table)", loaded.rejects.len() - 20);
+        outln!("... and {} more rejected rows (all kept in the store's `rejects` table)", loaded.rejects.len() - 20);
     }
+    Ok(())
 }

@@ -1,16 +1,28 @@
 //! One file per subcommand, each with its clap `Args` and `run`. `run`
 //! returns the process exit code: 0 done, 1 done with red-tier institutions,
-//! 2 error (mapped in `main`).
+//! 2 error (mapped in `main`). Commands print to stdout with `outln!`,
+//! which returns a write error instead of panicking; [`is_broken_pipe`]
+//! tells `main` to end quietly when the reader of the pipe went away.
 //!
 //! Every command that writes files records itself in the store's run
 //! ledger with the size and SHA-256 of each file it wrote: `score`/`audit`
 //! through the pipeline, the others through [`recorded`]. `verify` re-checks
 //! the ledger and those files.
 
+/// `println!` that returns the write error (a closed pipe: `kaopei … | head`)
+/// to the command instead of panicking; `main` ends quietly on a broken pipe.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?;
+    }};
+}
+
 pub mod calibrate;
 pub mod compare;
 pub mod ingest;
 pub mod merge;
+pub mod opts;
 pub mod report;
 pub mod sample_callbacks;
 pub mod score;
@@ -99,7 +111,7 @@ pub(crate) fn run_info(command: &str, dataset: String, models: Option<&Models>) 
         args: std::env::args().skip(1).collect(),
         version: crate::VERSION.to_string(),
         dataset,
-        started_at: crate::pipeline::now_local(),
+        started_at: crate::dataset::time::now_local(),
         operations_sha256: models.map(|m| m.operations_sha256.clone()).unwrap_or_default(),
         scorecard_sha256: models.map(|m| m.scorecard_sha256.clone()).unwrap_or_default(),
         period: None,
@@ -166,3 +178,8 @@ pub(crate) fn run_input(store: &Store, run_id: i64) -> Result<InputFile> {
 
 /// The `table` of an input that is a stored run.
 pub const RUN_INPUT: &str = "run";
+
+/// Whether an error is (caused by) writing to a closed pipe.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}

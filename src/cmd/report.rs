@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use super::opts::{ModelsOpt, ViewOpt};
 use crate::model::Models;
-use crate::report::{html, pdf, HtmlOptions, Lang};
+use crate::report::{html, pdf, HtmlOptions};
 use crate::run::RunResult;
 use crate::store::Store;
 
@@ -31,18 +32,13 @@ pub struct Args {
     /// page; for a whole province prefer `--institution`).
     #[arg(long)]
     pub pdf: bool,
-    /// Report language: zh (default) or en.
-    #[arg(long, default_value = "zh")]
-    pub lang: String,
-    /// Show full ID and phone numbers.
-    #[arg(long)]
-    pub unmasked: bool,
+    #[command(flatten)]
+    pub view: ViewOpt,
     /// Mask personal names too.
     #[arg(long)]
     pub mask_names: bool,
-    /// Folder with scorecard.toml for check titles and actions (default: built-in models).
-    #[arg(long)]
-    pub models: Option<PathBuf>,
+    #[command(flatten)]
+    pub models: ModelsOpt,
 }
 
 pub(crate) fn open_store(db: &Path) -> Result<Store> {
@@ -71,15 +67,14 @@ pub(crate) fn default_out(db: &Path) -> PathBuf {
 }
 
 pub fn run(a: Args) -> Result<i32> {
-    let lang = Lang::parse(&a.lang).map_err(anyhow::Error::msg)?;
     let mut store = open_store(&a.db)?;
     let result = match a.run {
         Some(id) => store.load_run(id)?,
         None => store.latest_run()?,
     };
-    let models = models_for(a.models.as_deref(), &[&result])?;
+    let models = models_for(a.models.dir(), &[&result])?;
     let out = a.out.clone().unwrap_or_else(|| default_out(&a.db));
-    let opts = HtmlOptions { lang, unmasked: a.unmasked, mask_names: a.mask_names };
+    let opts = HtmlOptions { lang: a.view.lang, unmasked: a.view.unmasked, mask_names: a.mask_names };
     let info = super::run_info("report", result.info.dataset.clone(), Some(&models));
     let inputs = vec![super::run_input(&store, result.info.run_id)?];
     super::recorded(&mut store, info, inputs, |_inputs| {
@@ -101,7 +96,7 @@ pub fn run(a: Args) -> Result<i32> {
             }
         };
         for p in &pages {
-            println!("report: {}", p.display());
+            outln!("report: {}", p.display());
         }
         if a.pdf {
             written.extend(print_pdfs(&pages)?);
@@ -117,7 +112,7 @@ pub(crate) fn print_pdfs(pages: &[PathBuf]) -> Result<Vec<PathBuf>> {
     for p in pages {
         let out = p.with_extension("pdf");
         pdf::print_to_pdf(p, &out)?;
-        println!("pdf: {}", out.display());
+        outln!("pdf: {}", out.display());
         pdfs.push(out);
     }
     Ok(pdfs)

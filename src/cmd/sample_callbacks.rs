@@ -15,6 +15,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
+use super::opts::ModelsOpt;
 use crate::checks::{self, callback, idno, Ctx, Params, SubjectKind};
 use crate::dataset::{self, Loaded};
 use crate::model::Models;
@@ -42,16 +43,15 @@ pub struct Args {
     /// The store recording the sample (created if missing).
     #[arg(long, default_value = "kaopei.db")]
     pub db: PathBuf,
-    /// Folder with operations.toml and scorecard.toml (default: built-in models).
-    #[arg(long)]
-    pub models: Option<PathBuf>,
+    #[command(flatten)]
+    pub models: ModelsOpt,
     /// Write full ID numbers on the call sheet (recorded in the store).
     #[arg(long)]
     pub unmasked: bool,
 }
 
 pub fn run(a: Args) -> Result<i32> {
-    let models = Models::load(a.models.as_deref())?;
+    let models = Models::load(a.models.dir())?;
     let params = Params::from_scorecard(&models.scorecard).map_err(anyhow::Error::msg)?;
     let loaded = dataset::read_dataset(&a.dataset, &models.operations)?;
     let t = &loaded.tables;
@@ -116,7 +116,7 @@ pub fn run(a: Args) -> Result<i32> {
     let p = &params.callback;
     let sample = CallbackSample {
         sample_id: 0,
-        created_at: crate::pipeline::now_local(),
+        created_at: crate::dataset::time::now_local(),
         dataset: a.dataset.display().to_string(),
         institution_id: a.institution.clone(),
         seed,

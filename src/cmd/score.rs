@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
+use super::opts::{ModelsOpt, ViewOpt};
 use crate::model::Tier;
 use crate::pipeline::{self, Options, Scope};
 
@@ -18,19 +19,13 @@ pub struct Common {
     /// Store to use instead of OUT/kaopei.db (e.g. one store across months).
     #[arg(long)]
     pub db: Option<PathBuf>,
-    /// Folder with operations.toml and scorecard.toml (default: built-in models).
-    #[arg(long)]
-    pub models: Option<PathBuf>,
-    /// Report language: zh (default) or en.
-    #[arg(long, default_value = "zh")]
-    pub lang: String,
+    #[command(flatten)]
+    pub models: ModelsOpt,
+    #[command(flatten)]
+    pub view: ViewOpt,
     /// Skip the HTML reports (CSV outputs and store only).
     #[arg(long)]
     pub no_html: bool,
-    /// Show full ID and phone numbers in reports and in the CSV outputs
-    /// (recorded in the run log).
-    #[arg(long)]
-    pub unmasked: bool,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -87,11 +82,11 @@ fn execute(command: &str, c: Common, scope: Scope) -> Result<i32> {
         dataset: c.dataset,
         out: c.out,
         db: c.db,
-        models: c.models,
+        models: c.models.dir,
         scope,
         html: !c.no_html,
-        lang: c.lang,
-        unmasked: c.unmasked,
+        lang: c.view.lang,
+        unmasked: c.view.unmasked,
         command: command.to_string(),
         args: std::env::args().skip(1).collect(),
     };
@@ -117,9 +112,9 @@ fn execute(command: &str, c: Common, scope: Scope) -> Result<i32> {
         "kaopei: read {:.2}s, video {:.2}s, checks {:.2}s (store write alongside: {:.2}s), outputs {:.2}s",
         o.timings.read, o.timings.video, o.timings.checks, o.timings.store, o.timings.outputs
     );
-    println!("{}", opts.out.join("scores.csv").display());
+    outln!("{}", opts.out.join("scores.csv").display());
     if let Some(index) = &o.index {
-        println!("report: {}", index.display());
+        outln!("report: {}", index.display());
     }
     Ok(if count(Tier::Red) > 0 { 1 } else { 0 })
 }

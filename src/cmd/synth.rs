@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
+use super::opts::ModelsOpt;
 use crate::model::Models;
 use crate::synth::{self, Scale};
 
@@ -31,13 +32,12 @@ pub struct Args {
     /// callbacks as GBK CSV with Chinese headers, certificates as XLSX.
     #[arg(long, default_value = "csv", value_parser = ["csv", "mixed"])]
     pub formats: String,
-    /// Folder with the models (default: built-in models).
-    #[arg(long)]
-    pub models: Option<PathBuf>,
+    #[command(flatten)]
+    pub models: ModelsOpt,
 }
 
 pub fn run(a: Args) -> Result<i32> {
-    let models = Models::load(a.models.as_deref())?;
+    let models = Models::load(a.models.dir())?;
     let cfg = synth::Config {
         out: a.out.clone(),
         institutions: a.institutions.unwrap_or(match a.scale {

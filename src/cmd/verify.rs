@@ -175,10 +175,10 @@ pub fn run(a: Args) -> Result<i32> {
     }
 
     for n in &t.notes {
-        println!("{n}");
+        outln!("{n}");
     }
     for p in &t.problems {
-        println!("{p}");
+        outln!("{p}");
     }
     let head = closed.last().and_then(|(e, _)| e.hash.as_deref()).unwrap_or("none");
     let inputs = if a.dataset.is_some() || t.inputs > 0 {
@@ -191,7 +191,7 @@ pub fn run(a: Args) -> Result<i32> {
         1 => "1 problem".to_string(),
         n => format!("{n} problems"),
     };
-    println!(
+    outln!(
         "kaopei verify: {} runs ({} closed); re-hashed {} output files{inputs}; {} superseded by later runs; chain head {head}: {verdict}",
         ledger.len(),
         closed.len(),

@@ -20,9 +20,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
+use super::opts::ModelsOpt;
 use crate::checks::cert::{norm_cert_no, norm_person_name};
 use crate::checks::idno;
-use crate::dataset::rows::{day_of, fmt_day, Certificate, Day, Tables};
+use crate::dataset::rows::{fmt_day, Certificate, Day, Tables};
 use crate::model::operations::normalise_name;
 use crate::model::{Models, Operations};
 use crate::output::AtomicFile;
@@ -47,9 +48,8 @@ pub struct Args {
     /// Write full ID and certificate numbers instead of masked ones.
     #[arg(long)]
     pub unmasked: bool,
-    /// Folder with operations.toml and scorecard.toml (default: built-in models).
-    #[arg(long)]
-    pub models: Option<PathBuf>,
+    #[command(flatten)]
+    pub models: ModelsOpt,
     /// Record the check in this store's run ledger (roster and registry
     /// files as inputs, the result file as output).
     #[arg(long)]
@@ -226,7 +226,7 @@ impl<'a> Registry<'a> {
 
 pub fn run(a: Args) -> Result<i32> {
     let started = Instant::now();
-    let models = Models::load(a.models.as_deref())?;
+    let models = Models::load(a.models.dir())?;
     let today = match &a.as_of {
         Some(s) => parse_day(s).with_context(|| format!("`--as-of {s}` is not a date (expected YYYY-MM-DD)"))?,
         None => today_cst(),
@@ -336,9 +336,7 @@ fn write_results(
 
 /// Today in China Standard Time.
 fn today_cst() -> Day {
-    let secs =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-    day_of(secs + 8 * 3600)
+    crate::dataset::time::today()
 }
 
 /// `2024-07-10`, `2024/7/10` or `2024年7月10日` (the dataset's date rule).

@@ -16,6 +16,7 @@ mod read;
 pub mod rows;
 pub mod schema;
 pub mod source;
+pub mod time;
 
 use std::path::PathBuf;
 

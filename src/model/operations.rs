@@ -17,6 +17,20 @@ pub struct HourRules {
     pub offline_theory_min_share: f64,
 }
 
+impl HourRules {
+    /// Credited 学时 of `minutes` of attendance (the one rule: offline
+    /// minutes ÷ `offline_minutes_per_hour`, online ÷
+    /// `online_minutes_per_hour`; nothing when the model sets 0).
+    pub fn credited(&self, minutes: f64, online: bool) -> f64 {
+        let per_hour = if online { self.online_minutes_per_hour } else { self.offline_minutes_per_hour };
+        if per_hour > 0.0 {
+            minutes / per_hour
+        } else {
+            0.0
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExamRules {

@@ -67,9 +67,10 @@ impl std::fmt::Display for Tier {
 impl std::str::FromStr for Tier {
     type Err = String;
     fn from_str(s: &str) -> Result<Tier, String> {
-        Tier::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| {
-            format!("`{s}` is not a tier (red, orange, yellow, green, not_audited)")
-        })
+        Tier::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| format!("`{s}` is not a tier (red, orange, yellow, green, not_audited)"))
     }
 }
 

@@ -181,7 +181,12 @@ pub fn render(fu: &FollowUp, a: &RunInfo, b: &RunInfo, card: &Scorecard, opts: &
                     )
                 }
                 Reason::Tier { tier } => {
-                    format!("{} {}{c}{}", t.reason_tier, t.tier_name(rule.max_tier.as_str()), p.tier_badge(tier.as_str()))
+                    format!(
+                        "{} {}{c}{}",
+                        t.reason_tier,
+                        t.tier_name(rule.max_tier.as_str()),
+                        p.tier_badge(tier.as_str())
+                    )
                 }
                 Reason::NotAudited => t.reason_not_audited.to_string(),
             };

@@ -26,6 +26,13 @@ impl Lang {
         }
     }
 
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
     /// The `lang` attribute of the `<html>` element.
     pub fn html_code(self) -> &'static str {
         match self {

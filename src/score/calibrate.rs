@@ -24,7 +24,7 @@ pub struct Example {
 
 /// Noisy-OR probability with weights `w` (checks missing from `w` weigh 0).
 pub fn noisy_or(findings: &[(String, f64)], w: &BTreeMap<String, f64>) -> f64 {
-    1.0 - findings.iter().map(|(c, s)| 1.0 - w.get(c).copied().unwrap_or(0.0) * s).product::<f64>()
+    super::combine(findings.iter().map(|(c, s)| (w.get(c).copied().unwrap_or(0.0), *s)))
 }
 
 /// Fits weights by projected gradient ascent on the noisy-OR likelihood.
@@ -194,7 +194,12 @@ mod tests {
 
     #[test]
     fn figures_count() {
-        let f = figures(&[(80.0, Tier::Red, true), (50.0, Tier::Orange, false), (10.0, Tier::Green, true), (0.0, Tier::Green, false)]);
+        let f = figures(&[
+            (80.0, Tier::Red, true),
+            (50.0, Tier::Orange, false),
+            (10.0, Tier::Green, true),
+            (0.0, Tier::Green, false),
+        ]);
         assert_eq!((f.precision_red_orange, f.recall_red_orange, f.honest_red_rate), (0.5, 0.5, 0.0));
         assert_eq!(f.honest_red_orange_rate, 0.5);
     }

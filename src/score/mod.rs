@@ -44,6 +44,13 @@ pub struct InstScore {
     pub audited: Vec<Source>,
 }
 
+/// The scorecard formula on the 0–1 scale: `1 − Π(1 − w·s)` over
+/// (weight, severity) pairs, each clamped to 0–1, multiplied in the given
+/// order. The score is 100 × this; `calibrate` fits weights with it.
+pub fn combine(parts: impl IntoIterator<Item = (f64, f64)>) -> f64 {
+    1.0 - parts.into_iter().map(|(w, s)| 1.0 - w.clamp(0.0, 1.0) * s.clamp(0.0, 1.0)).product::<f64>()
+}
+
 /// Scores one institution from its findings (any order).
 pub fn score_institution(
     card: &Scorecard,
@@ -56,7 +63,7 @@ pub fn score_institution(
 ) -> InstScore {
     let mut sorted: Vec<&Finding> = findings.to_vec();
     sorted.sort_by(|a, b| (&a.check, &a.summary_en).cmp(&(&b.check, &b.summary_en)));
-    let mut keep = 1.0f64; // Π(1 − w·s) so far
+    let mut keep = 1.0f64; // Π(1 − w·s) so far, for each finding's points
     let mut contributions = Vec::with_capacity(sorted.len());
     for f in &sorted {
         let weight = card.check(&f.check).map_or(0.0, |c| c.weight).clamp(0.0, 1.0);
@@ -70,7 +77,7 @@ pub fn score_institution(
             points: 100.0 * (before - keep),
         });
     }
-    let score = round2(100.0 * (1.0 - keep));
+    let score = round2(100.0 * combine(contributions.iter().map(|c| (c.weight, c.severity))));
     let tier = if audited.is_empty() { Tier::NotAudited } else { card.tier(score) };
     let top_check = contributions
         .iter()

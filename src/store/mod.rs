@@ -132,7 +132,7 @@ impl Store {
 
     /// [`Store::ingest`], saying what happened to each table.
     pub fn ingest_tables(&mut self, loaded: &Loaded) -> Result<Vec<(Table, TableAction)>> {
-        let now = crate::pipeline::now_local();
+        let now = crate::dataset::time::now_local();
         load::ingest(&mut self.conn, loaded, self.ops.as_ref(), &now).context("cannot write the dataset to the store")
     }
 
@@ -144,13 +144,13 @@ impl Store {
     /// Closes the run with the hashes of the files it wrote; returns the
     /// run's chain hash.
     pub fn finish_run_with_outputs(&mut self, result: &RunResult, outputs: &[OutputFile]) -> Result<String> {
-        let now = crate::pipeline::now_local();
+        let now = crate::dataset::time::now_local();
         Ok(runs::finish(&mut self.conn, result, outputs, "ok", &now)?)
     }
 
     /// Closes a run that stopped on an error (still chained).
     pub fn fail_run(&mut self, info: &RunInfo) -> Result<String> {
-        let now = crate::pipeline::now_local();
+        let now = crate::dataset::time::now_local();
         let empty = RunResult {
             info: info.clone(),
             inputs: Vec::new(),

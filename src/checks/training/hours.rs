@@ -67,10 +67,7 @@ struct Short {
 
 /// Credited 学时 of one record.
 fn credited(ctx: &Ctx, mode: Mode, mins: f64) -> f64 {
-    match mode {
-        Mode::Online => mins / ctx.ops.hours.online_minutes_per_hour,
-        Mode::Classroom | Mode::Practical => mins / ctx.ops.hours.offline_minutes_per_hour,
-    }
+    ctx.ops.hours.credited(mins, mode == Mode::Online)
 }
 
 pub(super) fn hours_short(ctx: &Ctx, ix: &Index, ex: &ExamIndex, inst: u32) -> Option<Finding> {
