@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::store::OutputFile;
+use crate::run::OutputFile;
 
 /// The temporary name `dest` is written under: hidden, beside it (same file
 /// system, so the rename is atomic), unique per process.

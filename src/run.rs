@@ -7,6 +7,16 @@ use serde::{Deserialize, Serialize};
 use crate::checks::{Chart, Finding};
 use crate::score::InstScore;
 
+/// An output file of a run: its path (relative to the store's folder when
+/// under it, written by [`crate::output`], kept in the store's ledger), size and SHA-256.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OutputFile {
+    pub path: String,
+    #[serde(default)]
+    pub size: u64,
+    pub sha256: String,
+}
+
 /// One input file as ingested.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct InputFile {

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use super::opts::{ModelsOpt, ViewOpt};
-use crate::cmd::report::{default_out, models_for, open_store, print_pdfs};
+use crate::cmd::{default_out, models_for, open_store, print_pdfs};
 use crate::report::{followup, HtmlOptions};
 
 #[derive(Debug, clap::Args)]

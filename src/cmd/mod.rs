@@ -179,6 +179,46 @@ pub(crate) fn run_input(store: &Store, run_id: i64) -> Result<InputFile> {
 /// The `table` of an input that is a stored run.
 pub const RUN_INPUT: &str = "run";
 
+// ---- helpers shared by the commands that read a store (report, compare) ----
+
+/// Opens an existing store (a missing file is an error, not a new store).
+pub(crate) fn open_store(db: &Path) -> Result<Store> {
+    if !db.is_file() {
+        anyhow::bail!("store `{}` does not exist (run `kaopei score DATASET --out DIR` first)", db.display());
+    }
+    Store::open(db).with_context(|| format!("cannot open store `{}`", db.display()))
+}
+
+/// Loads the scorecard and warns when it is not the one the run used.
+pub(crate) fn models_for(dir: Option<&Path>, runs: &[&RunResult]) -> Result<Models> {
+    let models = Models::load(dir)?;
+    for r in runs {
+        if r.info.scorecard_sha256 != models.scorecard_sha256 {
+            eprintln!(
+                "kaopei: warning: run {} was scored with scorecard sha256 {}, titles and actions now come from {}",
+                r.info.run_id, r.info.scorecard_sha256, models.scorecard_sha256
+            );
+        }
+    }
+    Ok(models)
+}
+
+pub(crate) fn default_out(db: &Path) -> PathBuf {
+    db.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// Prints each page beside itself as `.pdf`; returns the PDFs.
+pub(crate) fn print_pdfs(pages: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut pdfs = Vec::with_capacity(pages.len());
+    for p in pages {
+        let out = p.with_extension("pdf");
+        crate::report::pdf::print_to_pdf(p, &out)?;
+        outln!("pdf: {}", out.display());
+        pdfs.push(out);
+    }
+    Ok(pdfs)
+}
+
 /// Whether an error is (caused by) writing to a closed pipe.
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))

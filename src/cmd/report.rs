@@ -4,15 +4,13 @@
 //! is itself a run in the ledger, with the rendered run (by its hash) as
 //! input and the pages as outputs.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::opts::{ModelsOpt, ViewOpt};
-use crate::model::Models;
-use crate::report::{html, pdf, HtmlOptions};
-use crate::run::RunResult;
-use crate::store::Store;
+use super::{default_out, models_for, open_store, print_pdfs};
+use crate::report::{html, HtmlOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -39,31 +37,6 @@ pub struct Args {
     pub mask_names: bool,
     #[command(flatten)]
     pub models: ModelsOpt,
-}
-
-pub(crate) fn open_store(db: &Path) -> Result<Store> {
-    if !db.is_file() {
-        anyhow::bail!("store `{}` does not exist (run `kaopei score DATASET --out DIR` first)", db.display());
-    }
-    Store::open(db).with_context(|| format!("cannot open store `{}`", db.display()))
-}
-
-/// Loads the scorecard and warns when it is not the one the run used.
-pub(crate) fn models_for(dir: Option<&Path>, runs: &[&RunResult]) -> Result<Models> {
-    let models = Models::load(dir)?;
-    for r in runs {
-        if r.info.scorecard_sha256 != models.scorecard_sha256 {
-            eprintln!(
-                "kaopei: warning: run {} was scored with scorecard sha256 {}, titles and actions now come from {}",
-                r.info.run_id, r.info.scorecard_sha256, models.scorecard_sha256
-            );
-        }
-    }
-    Ok(models)
-}
-
-pub(crate) fn default_out(db: &Path) -> PathBuf {
-    db.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
 pub fn run(a: Args) -> Result<i32> {
@@ -104,16 +77,4 @@ pub fn run(a: Args) -> Result<i32> {
         Ok(((), written))
     })?;
     Ok(0)
-}
-
-/// Prints each page beside itself as `.pdf`; returns the PDFs.
-pub(crate) fn print_pdfs(pages: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut pdfs = Vec::with_capacity(pages.len());
-    for p in pages {
-        let out = p.with_extension("pdf");
-        pdf::print_to_pdf(p, &out)?;
-        outln!("pdf: {}", out.display());
-        pdfs.push(out);
-    }
-    Ok(pdfs)
 }

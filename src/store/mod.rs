@@ -26,8 +26,9 @@ use crate::dataset::{Loaded, Table};
 use crate::model::Operations;
 use crate::run::{RunInfo, RunResult};
 
+pub use crate::run::OutputFile;
 pub use load::TableAction;
-pub use runs::{ChainProblem, LedgerEntry, OutputFile, ProblemKind, RunRecord};
+pub use runs::{ChainProblem, LedgerEntry, ProblemKind, RunRecord};
 
 pub struct Store {
     pub conn: rusqlite::Connection,

@@ -10,18 +10,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::checks::{Chart, Finding};
-use crate::run::{InputFile, RunInfo, RunResult};
+use crate::run::{InputFile, OutputFile, RunInfo, RunResult};
 use crate::score::InstScore;
-
-/// An output file of a run: its path (relative to the store's folder when
-/// under it, see [`crate::output`]), size and SHA-256.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct OutputFile {
-    pub path: String,
-    #[serde(default)]
-    pub size: u64,
-    pub sha256: String,
-}
 
 /// What a run's hash covers. Field order is the serialisation order, so the
 /// JSON text is canonical for a given record.
