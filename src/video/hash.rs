@@ -19,7 +19,7 @@ pub const GRID_H: usize = 24;
 /// JPEG quality of the probe re-encode behind `Noise::requant` (a
 /// middling quality, as CCTV recorders and re-encoders use).
 pub const REQUANT_QUALITY: u8 = 50;
-/// Thumbnail size kept as PNG for evidence.
+/// Thumbnail size of the evidence PNGs (made for cited frames only).
 pub const THUMB_W: usize = 96;
 pub const THUMB_H: usize = 72;
 
@@ -198,6 +198,15 @@ pub fn png_gray(img: &[u8], w: usize, h: usize) -> Option<Vec<u8>> {
     let enc = image::codecs::png::PngEncoder::new(&mut out);
     image::ImageEncoder::write_image(enc, img, w as u32, h as u32, image::ExtendedColorType::L8).ok()?;
     Some(out)
+}
+
+/// The evidence thumbnail of an analysis image ([`W`]×[`H`]): shrunk to
+/// [`THUMB_W`]×[`THUMB_H`], as PNG.
+pub fn thumbnail_png(img: &[u8]) -> Option<Vec<u8>> {
+    if img.len() != W * H {
+        return None;
+    }
+    png_gray(&shrink(img, W, H, THUMB_W, THUMB_H), THUMB_W, THUMB_H)
 }
 
 /// Nearest-to-area downscale to u8 (for thumbnails and small maps).

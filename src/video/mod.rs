@@ -50,8 +50,11 @@ pub struct VideoScan {
     /// Wall-clock time (local, [`crate::dataset::rows::Ts`]) of the first
     /// frame when the footage itself carries it (frame folder names).
     pub wall_start: Option<i64>,
-    /// Whether only keyframes were decoded.
+    /// Whether only keyframes were decoded (`mode` is `Keyframes`).
     pub keyframes_only: bool,
+    /// How the frames were decoded (chosen per file from its keyframe spacing).
+    #[serde(default)]
+    pub mode: ScanMode,
     /// Video packets read and packets the demuxer or decoder rejected.
     pub packets: u64,
     pub bad_packets: u64,
@@ -89,9 +92,6 @@ pub struct FrameSample {
     /// whole-frame hash it tells two minutes of one fixed camera apart, and
     /// unlike `motion_hash` it does not depend on the sampling phase.
     pub fg_hash: u64,
-    /// Small PNG thumbnail for evidence.
-    #[serde(with = "b64_opt", default)]
-    pub thumb_png: Option<Vec<u8>>,
     /// Frame-specific appearance: the analysis image area-averaged to
     /// [`hash::GRID_W`]×[`hash::GRID_H`] cells (32×24, row-major, top row
     /// first), each the cell's mean luma 0–255 rounded to the nearest level.
@@ -126,13 +126,52 @@ pub struct Noise {
     pub requant_samples: u32,
 }
 
+/// How a scan decoded its frames (`VideoScan::mode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanMode {
+    /// Every frame decoded; each sample is the first frame at or after its
+    /// grid time.
+    #[default]
+    EveryFrame,
+    /// Every frame between seeks: a jump to the keyframe before each sample
+    /// when keyframes are much closer than the interval.
+    Seek,
+    /// Only keyframes decoded (the keyframes were at most one interval
+    /// apart, or `keyframes_only` forced it); samples are keyframes.
+    Keyframes,
+    /// A folder of still frames.
+    Stills,
+}
+
+impl ScanMode {
+    /// The mode's byte in the scan cache.
+    pub fn code(self) -> u8 {
+        match self {
+            ScanMode::EveryFrame => 0,
+            ScanMode::Seek => 1,
+            ScanMode::Keyframes => 2,
+            ScanMode::Stills => 3,
+        }
+    }
+
+    pub fn from_code(c: u8) -> Option<ScanMode> {
+        [ScanMode::EveryFrame, ScanMode::Seek, ScanMode::Keyframes, ScanMode::Stills].get(usize::from(c)).copied()
+    }
+}
+
 /// Sampling settings (from `[params.cctv]`).
 #[derive(Debug, Clone)]
 pub struct SampleOptions {
     /// Seconds between sampled frames.
     pub interval: f64,
-    /// Decode keyframes only (faster; enough for long-run checks).
+    /// Decode keyframes only, whatever the keyframe spacing. When false the
+    /// sampler decides per file: keyframes only when they are at most one
+    /// interval apart, else every frame (see `sample`).
     pub keyframes_only: bool,
+    /// Decode every frame even when keyframe sampling would do (tests and
+    /// benchmarks compare the two); `keyframes_only` wins over it.
+    pub every_frame: bool,
     /// Decoder threads per file (0 = FFmpeg's choice).
     pub threads: usize,
     /// Smallest picture side that can show a room; smaller is unreadable.
@@ -147,6 +186,7 @@ impl Default for SampleOptions {
         SampleOptions {
             interval: 2.0,
             keyframes_only: false,
+            every_frame: false,
             threads: 0,
             min_side: 16,
             motion_cell_min: 3.0,
@@ -159,8 +199,8 @@ impl SampleOptions {
     /// What a cached scan must have been made with to be reused.
     pub fn cache_key(&self) -> String {
         format!(
-            "v2|interval={}|keyframes={}|min_side={}|motion_cell={}|fg_cell={}",
-            self.interval, self.keyframes_only, self.min_side, self.motion_cell_min, self.fg_cell_min
+            "v3|interval={}|keyframes={}|every_frame={}|min_side={}|motion_cell={}|fg_cell={}",
+            self.interval, self.keyframes_only, self.every_frame, self.min_side, self.motion_cell_min, self.fg_cell_min
         )
     }
 }
@@ -253,6 +293,18 @@ pub fn scan_all_cached(
     Footage { scans: scans.into_iter().map(Option::unwrap_or_default).collect() }
 }
 
+/// PNG thumbnails of the frames at `times` seconds (as `FrameSample::t`
+/// gives them) of the `cctv` file `file` under `root`: the targeted second
+/// decode for the frames findings cite, since scans keep no pictures.
+/// `None` where the frame cannot be had (file gone, damaged, no such time).
+pub fn thumbnails(root: &Path, file: &str, times: &[f64]) -> Vec<Option<Vec<u8>>> {
+    match path::resolve(root, file) {
+        Ok(path::Target::File(p)) => sample::thumbnails(&p, times),
+        Ok(path::Target::Folder(p)) => frames::thumbnails(&p, times),
+        Err(_) => vec![None; times.len()],
+    }
+}
+
 /// Turns a stream of small gray frames into [`FrameSample`]s: statistics and
 /// hashes per frame, motion against the previous one, the appearance grid
 /// and noise levels, and (at the end) the foreground maps against the
@@ -298,7 +350,6 @@ impl Analyzer {
                 self.requant.push(r);
             }
         }
-        let thumb = hash::shrink(img, W, H, hash::THUMB_W, hash::THUMB_H);
         self.frames.push(FrameSample {
             t,
             dhash: hash::dhash(img, W, H),
@@ -308,7 +359,6 @@ impl Analyzer {
             motion,
             motion_hash,
             fg_hash: 0,
-            thumb_png: hash::png_gray(&thumb, hash::THUMB_W, hash::THUMB_H),
             grid: grid_f.iter().map(|v| v.round().clamp(0.0, 255.0) as u8).collect(),
         });
         self.prev_grid = Some(grid_f);
@@ -345,23 +395,6 @@ fn median(v: &mut [f32]) -> f32 {
         v[n / 2]
     } else {
         (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
-mod b64_opt {
-    use base64::Engine;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(b) => s.serialize_some(&base64::engine::general_purpose::STANDARD.encode(b)),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
-        let o: Option<String> = Option::deserialize(d)?;
-        o.map(|t| base64::engine::general_purpose::STANDARD.decode(t).map_err(serde::de::Error::custom)).transpose()
     }
 }
 
