@@ -1,7 +1,9 @@
 //! CCTV footage sampling: the only module that links FFmpeg. It turns each
 //! `cctv` row's file (a video FFmpeg can read, or a folder of timestamped
 //! still frames) into a [`VideoScan`]: real duration, container metadata and
-//! a sequence of small sampled frames with perceptual hashes and statistics.
+//! a sequence of sampled frames with perceptual hashes, statistics and an
+//! appearance grid — features, not pictures. [`thumbnails`] decodes the few
+//! frames a finding cites once more, after the checks, for its evidence.
 //! The `cctv.*` checks read only these scans (and [`index`], the pure
 //! near-duplicate index over their hashes).
 //!
