@@ -39,19 +39,26 @@ V1,E1,R1,CH01,videos/cam1.mp4,2024-07-10 09:00:00,2024-07-10 09:10:00
 CSV
 du -h "$CLIP" | sed 's/^/bench: clip size /'
 
-best_ff=""; best_k=""
+# Wall time is what the target is about; CPU time (user + system, whole
+# process) is printed beside it because on a shared machine wall time also
+# measures the neighbours. kaopei's wall time is its `video` stage (hashing,
+# probing, decoding, features); its CPU time is the whole one-clip `score`.
+best_ff=""; best_k=""; best_ffc=""; best_kc=""
 for round in 1 2 3; do
-  s=$(date +%s.%N)
-  ffmpeg -nostdin -v error -skip_frame nokey -i "$CLIP" -f null -
-  e=$(date +%s.%N)
-  ff=$(python3 -c "print(f'{$e - $s:.3f}')")
+  /usr/bin/time -f "%e %U %S" -o "$DIR/ff.time" ffmpeg -nostdin -v error -skip_frame nokey -i "$CLIP" -f null -
+  read -r ff ffu ffs < "$DIR/ff.time"
   rm -rf "$DIR/out"
-  "$BIN" score "$DIR/data" --out "$DIR/out" --no-html 2> "$DIR/score.log" > /dev/null || [ $? -le 1 ]
+  /usr/bin/time -f "%e %U %S" -o "$DIR/k.time" "$BIN" score "$DIR/data" --out "$DIR/out" --no-html 2> "$DIR/score.log" > /dev/null || [ $? -le 1 ]
+  read -r _ ku ks < <(tail -n 1 "$DIR/k.time")
   k=$(sed -n 's/.*video \([0-9.]*\)s.*/\1/p' "$DIR/score.log" | tail -n 1)
   [ -n "$k" ] || { cat "$DIR/score.log"; echo "bench: no video time in kaopei's log"; exit 2; }
-  echo "bench: round $round: ffmpeg -skip_frame nokey ${ff} s, kaopei video stage ${k} s"
-  best_ff=$(python3 -c "print(min(x for x in [$ff, ${best_ff:-1e9}]))")
-  best_k=$(python3 -c "print(min(x for x in [$k, ${best_k:-1e9}]))")
+  ffc=$(python3 -c "print(f'{$ffu + $ffs:.2f}')")
+  kc=$(python3 -c "print(f'{$ku + $ks:.2f}')")
+  echo "bench: round $round: ffmpeg -skip_frame nokey ${ff} s (cpu ${ffc} s), kaopei video stage ${k} s (cpu ${kc} s)"
+  best_ff=$(python3 -c "print(min($ff, ${best_ff:-1e9}))")
+  best_k=$(python3 -c "print(min($k, ${best_k:-1e9}))")
+  best_ffc=$(python3 -c "print(min($ffc, ${best_ffc:-1e9}))")
+  best_kc=$(python3 -c "print(min($kc, ${best_kc:-1e9}))")
 done
 echo "bench: real-rate clip 600 s 1280x720 25 fps, GOP 2 s: ffmpeg -skip_frame nokey ${best_ff} s, kaopei ${best_k} s (best of 3)"
-python3 -c "print(f'bench: video throughput ratio kaopei/ffmpeg-nokey {$best_ff/$best_k:.2f}x (target >= 0.90)')"
+python3 -c "print(f'bench: video throughput ratio kaopei/ffmpeg-nokey {$best_ff/$best_k:.2f}x wall (target >= 0.90), {$best_ffc/$best_kc:.2f}x cpu')"

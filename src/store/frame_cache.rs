@@ -26,9 +26,9 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS video_scan_features (
     features BLOB NOT NULL,
     PRIMARY KEY (sha256, options)
 )";
-/// The JSON cache of earlier versions, dropped on first use (its rows
-/// were made with older options keys and never answer).
-const OLD: &str = "DROP TABLE IF EXISTS video_scan_cache";
+/// The JSON cache of earlier versions (its rows were made with older
+/// options keys and never answer).
+const OLD: &str = "video_scan_cache";
 
 /// First bytes of an encoded scan: format name and version.
 const MAGIC: &[u8; 5] = b"KPVS\x01";
@@ -36,7 +36,18 @@ const MAGIC: &[u8; 5] = b"KPVS\x01";
 impl Store {
     fn scan_table(&self) -> rusqlite::Result<()> {
         self.conn.execute(SCHEMA, [])?;
-        self.conn.execute(OLD, [])?;
+        let old: Option<i64> = self
+            .conn
+            .query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", [OLD], |r| r.get(0))
+            .optional()?;
+        if old.is_some() {
+            // Dropped once, and the file compacted: the old cache was
+            // several times the footage (issue 14).
+            self.conn.execute(&format!("DROP TABLE {OLD}"), [])?;
+            if let Err(e) = self.conn.execute("VACUUM", []) {
+                tracing::warn!("could not compact the store after dropping the old scan cache: {e}");
+            }
+        }
         Ok(())
     }
 
@@ -362,6 +373,31 @@ mod tests {
         flipped[4] = 9;
         assert_eq!(decode(&flipped), None);
         assert_eq!(decode(b"{\"sha256\":\"ab\"}"), None);
+    }
+
+    #[test]
+    fn the_old_json_cache_is_dropped_and_the_store_compacted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.db");
+        let store = Store::open(&path).unwrap();
+        store.conn.execute("CREATE TABLE video_scan_cache (sha256 TEXT, options TEXT, scan_json TEXT)", []).unwrap();
+        let big = "x".repeat(1 << 20);
+        for i in 0..4 {
+            store
+                .conn
+                .execute("INSERT INTO video_scan_cache VALUES (?1, 'v1', ?2)", [i.to_string(), big.clone()])
+                .unwrap();
+        }
+        let before = std::fs::metadata(&path).unwrap().len();
+        assert!(before > 4 << 20);
+        assert_eq!(store.get_video_scan("0", "v1").unwrap(), None);
+        let gone: i64 = store
+            .conn
+            .query_row("SELECT COUNT(*) FROM sqlite_master WHERE name = 'video_scan_cache'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(gone, 0);
+        let after = std::fs::metadata(&path).unwrap().len();
+        assert!(after < before / 4, "{before} → {after} bytes");
     }
 
     #[test]
