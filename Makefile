@@ -44,6 +44,7 @@ ci: test
 
 bench: build
 	bash bench/province.sh
+	bash bench/video.sh
 
 calibrate: build
 	bash scripts/calibrate.sh

@@ -72,7 +72,7 @@ fn main() {
         best_s = best_s.min(s);
         frames = n;
     }
-    let full = SampleOptions::default();
+    let full = SampleOptions { every_frame: true, ..SampleOptions::default() };
     let t = Instant::now();
     for f in &files {
         sample::scan_video(f, &full);

@@ -103,7 +103,9 @@ fn run_checks(root: &Path, t: &Tables) -> (Footage, Vec<Finding>) {
     let params = Params::from_scorecard(&models.scorecard).expect("params");
     let footage = video::scan_all(root, t, &params.cctv.sample_options());
     let ctx = Ctx { t, ops: &models.operations, card: &models.scorecard, params: &params, footage: &footage };
-    let findings = checks::cctv::run(&ctx);
+    let mut findings = checks::cctv::run(&ctx);
+    // the evidence thumbnails come from the targeted decode after the checks
+    kaopei::pipeline::attach_thumbnails(root, t, &mut findings);
     (footage, findings)
 }
 
@@ -327,7 +329,7 @@ fn seeking_and_keyframe_modes_sample_the_same_pictures() {
     // 20 s, 5 fps, a keyframe every second: samples every 5 s fall on keyframes,
     // so seeking (every-frame mode) and keyframe-only mode must agree exactly.
     ffmpeg(root, "-f lavfi -i testsrc=s=320x240:r=5 -t 20 -g 5 -c:v libx264 -pix_fmt yuv420p g.mp4");
-    let full = video::SampleOptions { interval: 5.0, ..video::SampleOptions::default() };
+    let full = video::SampleOptions { interval: 5.0, every_frame: true, ..video::SampleOptions::default() };
     let key = video::SampleOptions { keyframes_only: true, ..full.clone() };
     let a = video::sample::scan_video(&root.join("g.mp4"), &full);
     let b = video::sample::scan_video(&root.join("g.mp4"), &key);
@@ -340,4 +342,236 @@ fn seeking_and_keyframe_modes_sample_the_same_pictures() {
     );
     assert!((a.duration - 20.0).abs() < 1e-6 && (b.duration - 20.0).abs() < 1e-6, "{} {}", a.duration, b.duration);
     assert_eq!(a.header_duration, Some(20.0));
+}
+
+/// The findings of the `cctv.*` checks over `footage`, as JSON (byte-comparable).
+fn findings_json(t: &Tables, footage: &Footage) -> String {
+    let models = Models::load(None).expect("built-in models");
+    let params = Params::from_scorecard(&models.scorecard).expect("params");
+    let ctx = Ctx { t, ops: &models.operations, card: &models.scorecard, params: &params, footage };
+    serde_json::to_string(&checks::cctv::run(&ctx)).expect("findings serialise")
+}
+
+#[test]
+fn byte_copies_get_the_full_scan_and_warm_equals_cold() {
+    // issue 14 item 1: one file listed twice and a byte copy under another
+    // name must each get the complete scan of the file, with or without a
+    // cache, cold or warm, and give the same findings every time.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let vtest = opencv_file(root, "vtest.avi");
+    ffmpeg(root, &format!("-ss 30 -i '{}' -t 12 -c:v libx264 -g 20 -pix_fmt yuv420p seg.mp4", vtest.display()));
+    std::fs::copy(root.join("seg.mp4"), root.join("copy.mp4")).unwrap();
+    let mut b = Builder::new();
+    let s = at(2024, 7, 10, 9, 0, 0);
+    b.session("S1", "R1", s, s + 12);
+    b.video("V1", "R1", "seg.mp4", s, Some(s + 12));
+    b.video("V2", "R1", "seg.mp4", s + 86_400, Some(s + 86_400 + 12));
+    b.video("V3", "R2", "copy.mp4", s + 2 * 86_400, Some(s + 2 * 86_400 + 12));
+    let opts = Params::from_scorecard(&Models::load(None).unwrap().scorecard).unwrap().cctv.sample_options();
+
+    let plain = video::scan_all(root, &b.t, &opts);
+    let first = &plain.scans[0];
+    assert_eq!(first.error, None);
+    assert!((first.duration - 12.0).abs() < 0.2, "duration {}", first.duration);
+    assert_eq!(first.frames.len(), 6);
+    for s in &plain.scans[1..] {
+        assert_eq!(s, first, "a copy got another scan than the file it copies");
+    }
+    let mut store = kaopei::store::Store::open(&root.join("k.db")).unwrap();
+    let cold = video::scan_all_cached(root, &b.t, &opts, Some(&mut store));
+    let warm = video::scan_all_cached(root, &b.t, &opts, Some(&mut store));
+    assert_eq!(cold.scans, plain.scans);
+    assert_eq!(warm.scans, plain.scans);
+    let reference = findings_json(&b.t, &plain);
+    assert_eq!(findings_json(&b.t, &cold), reference);
+    assert_eq!(findings_json(&b.t, &warm), reference);
+    // and none of the copies looks like missing footage
+    assert!(!reference.contains("cctv.missing_coverage") && !reference.contains("cctv.claim_mismatch"), "{reference}");
+}
+
+#[test]
+fn appearance_grid_and_noise_levels() {
+    // The 32×24 grid is the frame's own content: a re-encode of a segment
+    // keeps it within a few levels of the original, another minute of the
+    // same camera does not; the noise levels are small and positive.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let vtest = opencv_file(root, "vtest.avi");
+    ffmpeg(root, &format!("-ss 20 -i '{}' -t 10 -c:v libx264 -crf 18 -pix_fmt yuv420p a.mp4", vtest.display()));
+    ffmpeg(root, "-i a.mp4 -vf scale=480:360 -c:v libx264 -crf 32 -pix_fmt yuv420p b.mp4");
+    ffmpeg(root, &format!("-ss 50 -i '{}' -t 10 -c:v libx264 -crf 18 -pix_fmt yuv420p c.mp4", vtest.display()));
+    let opts = video::SampleOptions::default();
+    let scan = |f: &str| video::sample::scan_video(&root.join(f), &opts);
+    let (a, b, c) = (scan("a.mp4"), scan("b.mp4"), scan("c.mp4"));
+    for s in [&a, &b, &c] {
+        assert_eq!(s.error, None);
+        assert!(s.frames.iter().all(|f| f.grid.len() == 32 * 24));
+        assert!(s.noise.temporal_pairs as usize == s.frames.len() - 1 && s.noise.requant_samples > 0);
+        assert!(s.noise.temporal > 0.0 && s.noise.temporal < 3.0, "temporal noise {:?}", s.noise);
+        assert!(s.noise.requant > 0.0 && s.noise.requant < 3.0, "requant noise {:?}", s.noise);
+    }
+    let mad = |x: &video::FrameSample, y: &video::FrameSample| {
+        x.grid.iter().zip(&y.grid).map(|(&p, &q)| f64::from(p.abs_diff(q))).sum::<f64>() / x.grid.len() as f64
+    };
+    let n = a.frames.len().min(b.frames.len()).min(c.frames.len());
+    assert!(n >= 4);
+    for k in 0..n {
+        let copy = mad(&a.frames[k], &b.frames[k]);
+        let other = mad(&a.frames[k], &c.frames[k]);
+        assert!(copy < 2.0, "sample {k}: re-encoded copy differs by {copy:.2} levels");
+        assert!(other > 2.0 * copy, "sample {k}: another minute differs by only {other:.2} (copy {copy:.2})");
+    }
+}
+
+/// A real-rate clip from vtest.avi: `secs` seconds from `from`, 25 fps,
+/// 640×360, a keyframe every 2 s exactly, with an OSD clock burned in.
+fn real_rate_clip(root: &Path, name: &str, from: f64, secs: f64) {
+    let vtest = opencv_file(root, "vtest.avi");
+    let osd =
+        "drawtext=text='%{pts\\:gmtime\\:1720602000}':x=10:y=10:fontsize=20:fontcolor=white:box=1:boxcolor=black@0.5";
+    let font = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf";
+    let osd = if Path::new(font).exists() {
+        osd.replacen("drawtext=", &format!("drawtext=fontfile={font}:"), 1)
+    } else {
+        osd.to_string()
+    };
+    ffmpeg(
+        root,
+        &format!(
+            "-ss {from} -i '{}' -t {secs} -vf \"scale=640:360,fps=25,{osd}\" -c:v libx264 -preset veryfast \
+             -g 50 -keyint_min 50 -sc_threshold 0 -pix_fmt yuv420p {name}",
+            vtest.display()
+        ),
+    );
+}
+
+#[test]
+fn real_rate_keyframe_and_full_decode_sample_alike() {
+    // issue 14 item 5: with a keyframe every 2 s and a 2 s interval the
+    // sampler decodes keyframes only, and must sample exactly the pictures
+    // decoding every frame samples.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    real_rate_clip(root, "rr.mp4", 5.0, 16.0);
+    let auto = video::SampleOptions::default();
+    let every = video::SampleOptions { every_frame: true, ..auto.clone() };
+    let a = video::sample::scan_video(&root.join("rr.mp4"), &auto);
+    let b = video::sample::scan_video(&root.join("rr.mp4"), &every);
+    assert_eq!((a.error.as_deref(), b.error.as_deref()), (None, None));
+    assert_eq!((a.mode, a.keyframes_only), (video::ScanMode::Keyframes, true));
+    assert_eq!((b.mode, b.keyframes_only), (video::ScanMode::EveryFrame, false));
+    let times = |s: &video::VideoScan| s.frames.iter().map(|f| f.t).collect::<Vec<_>>();
+    assert_eq!(times(&a), (0..8).map(|k| f64::from(k) * 2.0).collect::<Vec<_>>());
+    assert_eq!(a.frames, b.frames, "keyframe and full decode sampled different pictures");
+    assert_eq!(a.noise, b.noise);
+    assert!((a.duration - 16.0).abs() < 0.05 && a.duration == b.duration, "{} {}", a.duration, b.duration);
+    // a GOP longer than the interval: every frame is decoded, samples stay on the grid
+    ffmpeg(root, "-i rr.mp4 -c:v libx264 -preset veryfast -g 125 -keyint_min 125 -sc_threshold 0 long.mp4");
+    let l = video::sample::scan_video(&root.join("long.mp4"), &auto);
+    assert_eq!(l.mode, video::ScanMode::EveryFrame);
+    assert_eq!(times(&l), times(&a));
+}
+
+#[test]
+fn damaged_real_rate_files_are_error_scans_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    real_rate_clip(root, "rr.mp4", 30.0, 6.0);
+    let bytes = std::fs::read(root.join("rr.mp4")).unwrap();
+    // moov at the end (no faststart): cut in half, the index is gone
+    std::fs::write(root.join("half.mp4"), &bytes[..bytes.len() / 2]).unwrap();
+    // the first 4 KB only
+    std::fs::write(root.join("head.mp4"), &bytes[..4096.min(bytes.len())]).unwrap();
+    // faststart (index first), then cut: what was read stays usable, and the
+    // real duration is what is there, not what the header claims
+    ffmpeg(root, "-i rr.mp4 -c copy -movflags +faststart fs.mp4");
+    let fs = std::fs::read(root.join("fs.mp4")).unwrap();
+    std::fs::write(root.join("fs_cut.mp4"), &fs[..fs.len() * 6 / 10]).unwrap();
+    // garbage over the middle of the stream
+    let mut junk = fs.clone();
+    let mid = junk.len() / 2;
+    for (k, b) in junk[mid..mid + 20_000.min(fs.len() / 4)].iter_mut().enumerate() {
+        *b = (k * 131 % 251) as u8;
+    }
+    std::fs::write(root.join("junk.mp4"), &junk).unwrap();
+    let opts = video::SampleOptions::default();
+    for f in ["half.mp4", "head.mp4"] {
+        let s = video::sample::scan_video(&root.join(f), &opts);
+        assert!(s.error.is_some(), "{f}: {s:?}");
+        assert!(s.frames.is_empty());
+    }
+    let cut = video::sample::scan_video(&root.join("fs_cut.mp4"), &opts);
+    assert_eq!(cut.error, None, "{cut:?}");
+    assert_eq!(cut.header_duration, Some(6.0));
+    assert!(cut.duration > 2.0 && cut.duration < 5.0, "cut duration {}", cut.duration);
+    assert!(cut.frames.last().is_some_and(|f| f.t < cut.duration));
+    let j = video::sample::scan_video(&root.join("junk.mp4"), &opts);
+    assert!(j.error.is_some() || j.frames.windows(2).all(|w| w[1].t > w[0].t), "{j:?}");
+    // and the same through scan_all: each row gets its scan, none panics
+    let mut b = Builder::new();
+    let s = at(2024, 7, 10, 9, 0, 0);
+    for (k, f) in ["half.mp4", "head.mp4", "fs_cut.mp4", "junk.mp4", "rr.mp4"].iter().enumerate() {
+        b.video(&format!("V{k}"), "R1", f, s + 100 * k as i64, None);
+    }
+    let all = video::scan_all(root, &b.t, &opts);
+    assert_eq!(all.scans.len(), 5);
+    assert!(all.scans[0].error.is_some() && all.scans[1].error.is_some());
+    assert!(all.scans[4].error.is_none() && !all.scans[4].frames.is_empty());
+}
+
+/// Bytes of the files under `dir`, recursively.
+fn tree_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            let m = e.metadata().unwrap();
+            if m.is_dir() {
+                tree_size(&e.path())
+            } else {
+                m.len()
+            }
+        })
+        .sum()
+}
+
+#[test]
+fn the_store_is_smaller_than_the_demo_and_reports_without_the_footage() {
+    // issue 14 item 4: the scan cache keeps compact features, thumbnails
+    // only for cited frames (with the findings); the whole store stays
+    // smaller than the dataset it holds, and `report --db` draws the cited
+    // frames after the footage is gone. A second run answers from the cache
+    // with byte-identical outputs.
+    let w = common::Workdir::new();
+    let ds = w.path("demo");
+    let st = Command::new("cp").arg("-r").arg(common::demo()).arg(&ds).status().expect("cp runs");
+    assert!(st.success());
+    let dataset = tree_size(&ds);
+    w.run_ok(&["score", "demo", "--out", "out", "--no-html"], &[0, 1]);
+    let db = w.path("out/kaopei.db");
+    let store = std::fs::metadata(&db).unwrap().len();
+    assert!(store < dataset, "store {store} bytes for a {dataset}-byte dataset");
+    let scans = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT SUM(LENGTH(features)), COUNT(*) FROM video_scan_features", [], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+        })
+        .unwrap();
+    let findings = std::fs::read(w.path("out/findings.csv")).unwrap();
+    w.run_ok(&["score", "demo", "--out", "out", "--no-html"], &[0, 1]);
+    let warm = std::fs::read(w.path("out/findings.csv")).unwrap();
+    assert!(findings == warm, "a warm scan cache changed findings.csv");
+    std::fs::remove_dir_all(ds.join("videos")).unwrap();
+    std::fs::remove_dir_all(ds.join("frames")).unwrap();
+    w.run_ok(&["report", "--db", "out/kaopei.db", "--lang", "en", "--out", "rep"], &[0]);
+    let mut html = String::new();
+    for e in std::fs::read_dir(w.path("rep/reports")).unwrap().flatten() {
+        if e.path().extension().is_some_and(|x| x == "html") {
+            html.push_str(&std::fs::read_to_string(e.path()).unwrap());
+        }
+    }
+    let imgs = html.matches("data:image/png;base64,").count();
+    assert!(imgs > 0 && !html.contains("(no thumbnail)"), "{imgs} thumbnails in the reports");
+    eprintln!("demo: dataset {dataset} bytes, store {store} bytes (scan features {} bytes in {} rows), {imgs} cited thumbnails", scans.0, scans.1);
 }

@@ -22,6 +22,7 @@ fuzz_target!(|data: &[u8]| {
     let opts = SampleOptions {
         interval: [0.5, 1.0, 2.0, 5.0][usize::from(sel & 3)],
         keyframes_only: sel & 4 != 0,
+        every_frame: sel & 8 != 0,
         threads: 1,
         ..SampleOptions::default()
     };

@@ -95,6 +95,7 @@ impl Params {
             min_side: self.min_side,
             motion_cell_min: self.motion_cell_min,
             fg_cell_min: self.fg_cell_min,
+            ..SampleOptions::default()
         }
     }
 }
@@ -244,7 +245,8 @@ fn frame_ref(v: &Video, f: &FrameSample, caption: String) -> FrameRef {
         video_id: v.id.to_string(),
         video_time: f.t,
         wall_time: fmt_ts(v.wall(f.t)),
-        thumbnail_png: f.thumb_png.clone(),
+        // made after the checks by a targeted decode (pipeline::attach_thumbnails)
+        thumbnail_png: None,
         caption,
     }
 }

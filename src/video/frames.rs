@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::hash::{H, W};
-use super::{Analyzer, SampleOptions, VideoScan};
+use super::{hash, Analyzer, SampleOptions, ScanMode, VideoScan};
 use crate::dataset::rows::{days_from_civil, Ts};
 
 /// Parses the `YYYYMMDDTHHMMSS` prefix of a frame file name.
@@ -72,8 +72,12 @@ pub fn folder_sha256(dir: &Path) -> Result<String, String> {
 
 /// Samples a frame folder: at most one frame per interval, by name time.
 pub fn scan_folder(dir: &Path, opts: &SampleOptions) -> VideoScan {
-    let mut scan =
-        VideoScan { codec: "frames".into(), container: "folder".into(), keyframes_only: false, ..VideoScan::default() };
+    let mut scan = VideoScan {
+        codec: "frames".into(),
+        container: "folder".into(),
+        mode: ScanMode::Stills,
+        ..VideoScan::default()
+    };
     if let Err(e) = scan_inner(dir, opts, &mut scan) {
         scan.error = Some(e);
     }
@@ -139,8 +143,32 @@ fn scan_inner(dir: &Path, opts: &SampleOptions, scan: &mut VideoScan) -> Result<
             scan.damage.clone().unwrap_or_else(|| "no image".into())
         ));
     }
-    scan.frames = an.finish();
+    (scan.frames, scan.noise) = an.finish();
     Ok(())
+}
+
+/// PNG thumbnails of the frames sampled at `times` seconds after the
+/// folder's first frame: the first frame named at or after each time, made
+/// the way the sampler makes its analysis image. `None` where there is none.
+pub fn thumbnails(dir: &Path, times: &[f64]) -> Vec<Option<Vec<u8>>> {
+    let mut timed: Vec<(Ts, PathBuf)> = match list(dir) {
+        Ok(files) => files.into_iter().filter_map(|(n, p)| Some((parse_frame_time(&n)?, p))).collect(),
+        Err(_) => Vec::new(),
+    };
+    timed.sort();
+    let Some(first) = timed.first().map(|x| x.0) else { return vec![None; times.len()] };
+    times
+        .iter()
+        .map(|&t| {
+            if !t.is_finite() || t < 0.0 {
+                return None;
+            }
+            let i = timed.partition_point(|(ts, _)| ((ts - first) as f64) + 1e-6 < t);
+            let img = image::open(&timed.get(i)?.1).ok()?.to_luma8();
+            let small = image::imageops::resize(&img, W as u32, H as u32, image::imageops::FilterType::Triangle);
+            hash::thumbnail_png(small.as_raw())
+        })
+        .collect()
 }
 
 #[cfg(test)]
