@@ -224,6 +224,19 @@ impl Staged<'_> {
         }
         let text = crate::report::csv_out::TextPolicy { unmasked: opts.unmasked };
         let mut written = crate::report::csv_out::write_all(&opts.out, &result.scores, &result.findings, text)?;
+        let book = crate::report::xlsx_out::ScoreBook {
+            scores: &result.scores,
+            findings: &result.findings,
+            rejects: &loaded.rejects,
+            defects: &loaded.defects,
+            // Only an examinees.csv this run wrote (never a stale one).
+            examinees: match written.iter().any(|p| p.ends_with("examinees.csv")) {
+                true => crate::report::xlsx_out::read_examinees(&opts.out)?,
+                false => None,
+            },
+            text,
+        };
+        written.push(book.write(&opts.out)?);
         let index = if opts.html {
             let html = crate::report::HtmlOptions { lang: self.lang, unmasked: opts.unmasked, mask_names: false };
             written.extend(crate::report::html::write_reports(&opts.out, &result, &models.scorecard, &html, None)?);
