@@ -226,3 +226,45 @@ fn score_finds_certificates_without_exams() {
         .collect();
     assert_eq!(flagged.len(), 4, "{flagged:?}");
 }
+
+/// Issue 18: the call sheet has the columns of `callbacks`; filled in, it
+/// loads back as `callbacks.csv` (every call a loaded row, the sheet's own
+/// columns kept as extra fields).
+#[test]
+fn the_filled_in_call_sheet_loads_back_as_callbacks() {
+    let w = Workdir::new();
+    trainees(&w);
+    let sheet = ["sample-callbacks", "ds", "--institution", "T1", "--n", "6", "--seed", "3", "--out", "calls.csv"];
+    let mut args = sheet.to_vec();
+    args.push("--unmasked");
+    w.run_ok(&args, &[0]);
+    let bytes = std::fs::read(w.path("calls.csv")).unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "BOM for Excel");
+    let text = String::from_utf8(bytes).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().trim_start_matches('\u{FEFF}');
+    assert!(header.starts_with("person_id,institution_id,called_at,reached,attended,hours_reported,note,"));
+    // The caller fills in called_at, reached, attended, hours_reported.
+    let mut filled = format!("{header}\n");
+    for (i, l) in lines.enumerate() {
+        let f: Vec<&str> = l.split(',').collect();
+        let answer = if i % 2 == 0 { "是,是,3,," } else { "否,,,," };
+        filled += &format!("{},{},2024-05-0{} 10:00,{answer}{}\n", f[0], f[1], i + 1, f[7..].join(","));
+    }
+    w.write("ds/callbacks.csv", filled);
+    let o = w.run_ok(&["ingest", "ds", "--db", "cb.db"], &[0]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let c = rusqlite::Connection::open(w.path("cb.db")).unwrap();
+    let (read, loaded, rejected): (i64, i64, i64) = c
+        .query_row("SELECT rows_read, rows_loaded, rows_rejected FROM inputs WHERE table_name='callbacks'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!((read, loaded, rejected), (6, 6, 0), "{out}");
+    let joined: i64 = c
+        .query_row("SELECT COUNT(*) FROM callbacks WHERE person_id IN (SELECT person_id FROM attendance)", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(joined, 6, "the calls join back to the trainees");
+}

@@ -102,8 +102,23 @@ fn outputs_do_not_depend_on_thread_count_or_sharding() {
         assert_eq!(j1, bytes(w.path("j4").join(f)), "{f} differs between --jobs 1 and 4");
         assert_eq!(j1, bytes(w.path("merged").join(f)), "{f} differs between sharded+merged and one run");
     }
-    // A second identical run gives byte-identical files.
-    run("again", &["--jobs", "2"]);
+    // Each shard records its K/N: merge refuses an incomplete, doubled or
+    // mixed set, and folders that are not shard outputs.
+    for (set, says) in [
+        (&["s1", "s2"][..], "incomplete shard set: 2 of 3 shards given, missing 3/3"),
+        (&["s1", "s2", "s2"][..], "shard 2/3 is given twice"),
+        (&["s1", "s2", "j1"][..], "it is not the output of `kaopei score --shard K/N`"),
+    ] {
+        let mut args = vec!["merge", "--out", "bad"];
+        args.extend_from_slice(set);
+        let o = w.run(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{set:?}: {err}");
+        assert!(err.contains(says), "{set:?}: {err}");
+    }
+    // A second identical run gives byte-identical files; a batch job can
+    // ask for exit 0 although red institutions were found.
+    w.run_ok(&["score", ds, "--out", "again", "--no-html", "--jobs", "2", "--exit-zero-on-red"], &[0]);
     for f in ["scores.csv", "findings.csv", "flags.csv", "kaopei.xlsx"] {
         assert_eq!(bytes(w.path("j1").join(f)), bytes(w.path("again").join(f)), "{f}");
     }

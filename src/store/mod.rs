@@ -167,6 +167,11 @@ impl Store {
         Ok(runs::load(&self.conn, run_id)?)
     }
 
+    /// The recorded `info` of run `run_id` (`None` when missing or unreadable).
+    pub fn run_info(&self, run_id: i64) -> Result<Option<RunInfo>> {
+        Ok(runs::info(&self.conn, run_id)?)
+    }
+
     /// The latest finished `score`/`audit` run.
     pub fn latest_run(&self) -> Result<RunResult> {
         let id = runs::latest(&self.conn)?;

@@ -236,6 +236,13 @@ fn parse<T: for<'de> Deserialize<'de>>(run_id: i64, what: &'static str, text: &s
     serde_json::from_str(text).map_err(|e| LoadError::BadJson { run_id, what, message: e.to_string() })
 }
 
+/// Run `run_id`'s `info` column, parsed (`None` when missing or unreadable).
+pub fn info(conn: &Connection, run_id: i64) -> rusqlite::Result<Option<RunInfo>> {
+    let text: Option<String> =
+        conn.query_row("SELECT info FROM runs WHERE run_id = ?1", [run_id], |r| r.get(0)).optional()?;
+    Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+}
+
 /// Re-reads a closed run for re-rendering its reports.
 pub fn load(conn: &Connection, run_id: i64) -> Result<RunResult, LoadError> {
     let row: Option<(String, Option<String>, Option<String>)> = conn
