@@ -452,3 +452,51 @@ fn field_defects_keep_the_institution_and_its_report_lists_what_was_unreadable()
             .unwrap();
     assert!(page2.contains("attendance.csv:5") && page2.contains("institutions.csv:2"));
 }
+
+/// Issue 18: an XLSX as WPS exports it — a title row, then a two-row
+/// header with merged cells (column names merged down over both rows, a
+/// group title merged across) — loads; IDs typed as text read back exactly;
+/// an ID typed as a number (digits already lost) is a reject that says so.
+#[test]
+fn a_wps_style_sheet_with_a_title_row_and_merged_header_loads() {
+    use rust_xlsxwriter::{Format, Workbook};
+    let w = Workdir::new();
+    w.write("institutions.csv", INST_EN);
+    w.write(
+        "exam_sessions.csv",
+        "session_id,institution_id,room,operation,part,start,end\nS1,I2,K1,低压电工,theory,2024-07-25 09:00,2024-07-25 10:30\n",
+    );
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    let f = Format::new();
+    ws.merge_range(0, 0, 0, 4, "2024年7月 考试档案（导出）", &f).unwrap();
+    ws.merge_range(1, 0, 2, 0, "记录编号", &f).unwrap();
+    ws.merge_range(1, 1, 2, 1, "场次编号", &f).unwrap();
+    ws.merge_range(1, 2, 1, 3, "考生信息", &f).unwrap();
+    ws.write_string(2, 2, "身份证号").unwrap();
+    ws.write_string(2, 3, "姓名").unwrap();
+    ws.merge_range(1, 4, 2, 4, "成绩", &f).unwrap();
+    ws.write_string(3, 0, "R1").unwrap();
+    ws.write_string(3, 1, "S1").unwrap();
+    ws.write_string(3, 2, "41010219900101123X").unwrap();
+    ws.write_string(3, 3, "张三").unwrap();
+    ws.write_number(3, 4, 85.0).unwrap();
+    ws.write_string(4, 0, "R2").unwrap();
+    ws.write_string(4, 1, "S1").unwrap();
+    ws.write_number(4, 2, 410102199001011234.0).unwrap();
+    ws.write_string(4, 3, "李四").unwrap();
+    ws.write_number(4, 4, 70.0).unwrap();
+    wb.save(w.data().join("exam_records.xlsx")).unwrap();
+
+    let (code, out, err) = w.ingest();
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("the header is on row 3: row(s) 1–2 above it were skipped"), "{out}");
+    assert!(out.contains("2024年7月 考试档案"), "the title row is reported: {out}");
+    let rec = w.inputs().into_iter().find(|i| i.0 == "exam_records").unwrap();
+    assert_eq!((rec.1, rec.2, rec.3), (2, 1, 1), "{out}");
+    let pid: String = w.conn().query_row("SELECT person_id FROM exam_records", [], |r| r.get(0)).unwrap();
+    assert_eq!(pid, "41010219900101123X");
+    let rejects = w.rejects();
+    assert_eq!(rejects[0].1, 5, "{rejects:?}");
+    assert!(rejects[0].2.contains("`person_id` is stored as a number in the spreadsheet"), "{rejects:?}");
+}

@@ -1135,6 +1135,55 @@ fn merged_hint(r: &mut Reject, table: Table, map: &ColMap, dec: &source::Decoded
     }
 }
 
+/// Rows of the sheet searched for the header (DATA.md: the first row,
+/// within the first 10, that matches the table's columns).
+const HEADER_ROWS: usize = 10;
+
+/// Finds a sheet's header: the first of its first [`HEADER_ROWS`] rows
+/// that matches the table, each read with its merged cells filled in (a
+/// merged header cell counts for every column it spans, and a column name
+/// merged down over a two-row header, as WPS exports it, counts in the
+/// lower row too). Returns (row index, header, column map); when no row
+/// matches, the first row's refusal, saying that no row matched.
+fn sheet_header(
+    table: Table,
+    rows: &[Vec<String>],
+    dec: &source::Decoded,
+) -> Result<(usize, Vec<String>, ColMap), Refusal> {
+    let mut first_err = None;
+    for at in 0..rows.len().min(HEADER_ROWS) {
+        let mut header: Vec<String> = rows[at].iter().map(|s| s.trim().to_string()).collect();
+        for &(a, b, c, d) in &dec.merged {
+            if a <= at && at <= c {
+                let v = rows.get(a).and_then(|r| r.get(b)).map(|s| s.trim().to_string()).unwrap_or_default();
+                for h in header.iter_mut().take(d + 1).skip(b) {
+                    if h.is_empty() {
+                        h.clone_from(&v);
+                    }
+                }
+            }
+        }
+        if header.iter().all(String::is_empty) {
+            continue;
+        }
+        match header_map(table, &header) {
+            Ok(map) => return Ok((at, header, map)),
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    Err(match first_err {
+        Some(Refusal::Missing { column, aliases }) if rows.len() > 1 => Refusal::Other(format!(
+            "no row among the first {} matches the table's columns: missing required column `{column}` (expected it \
+             or one of its aliases: {aliases})",
+            rows.len().min(HEADER_ROWS)
+        )),
+        Some(e) => e,
+        None => Refusal::Other("the header row is blank".into()),
+    })
+}
+
 /// Text kept to quote rows found duplicate at merge time.
 enum RawSource {
     Csv { buf: Vec<u8>, skip: usize },
@@ -1214,16 +1263,56 @@ fn parse_file<R: Rec>(path: &Path, file: &str, sh: &Shared) -> Result<FileParse<
             let Body::Sheet { rows, first_row } = body else {
                 return Err(Refusal::Other("not a sheet".into()));
             };
-            let header: Vec<String> = rows[0].iter().map(|s| s.trim().to_string()).collect();
-            let map = header_map(table, &header)?;
+            let (at, header, map) = sheet_header(table, &rows, &dec)?;
+            let mut notes = dec.notes.clone();
+            if at > 0 {
+                let titles: Vec<String> = rows[..at]
+                    .iter()
+                    .filter_map(|r| r.iter().find(|c| !c.trim().is_empty()))
+                    .map(|t| format!("`{}`", clip(t.trim())))
+                    .collect();
+                notes.push(format!(
+                    "the header is on row {}: row(s) {}–{} above it were skipped, not loaded{}",
+                    first_row + at as u64,
+                    first_row,
+                    first_row + at as u64 - 1,
+                    if titles.is_empty() { String::new() } else { format!(" ({})", titles.join(", ")) }
+                ));
+            }
             let keys = KeyCols::new(table, &map);
             let fc = FileCx { table, file, map: &map, header: &header, check_replacement: false, keys };
+            let long: HashMap<(usize, usize), f64> = dec.long_numbers.iter().map(|&(r, c, v)| ((r, c), v)).collect();
+            let id_fields: Vec<(usize, &str)> = table
+                .columns()
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.name.ends_with("_id") || c.name == "cert_no")
+                .filter_map(|(ci, c)| Some((map.fields[ci]?, c.name)))
+                .collect();
             let mut cx = Cx::new(sh, 0);
             let mut out = ChunkOut::new();
-            for (i, row) in rows.iter().enumerate().skip(1) {
+            for (i, row) in rows.iter().enumerate().skip(at + 1) {
                 let rec = ByteRecord::from(row.iter().map(String::as_str).collect::<Vec<_>>());
                 if rec.iter().all(|f| f.is_empty()) {
                     // Spreadsheets keep formatted-but-empty rows: not records.
+                    continue;
+                }
+                // An ID typed as a number has lost its last digits in Excel
+                // already: reject the row, never compare a wrong ID.
+                if let Some((name, v)) = id_fields.iter().find_map(|&(f, n)| long.get(&(i, f)).map(|v| (n, *v))) {
+                    out.read += 1;
+                    out.reject_keys.push(fc.keys.read(&rec));
+                    out.rejects.push(Reject {
+                        table: table.name().to_string(),
+                        file: file.to_string(),
+                        line: first_row + i as u64,
+                        reason: format!(
+                            "`{name}` is stored as a number in the spreadsheet ({v:E}), not as text: Excel keeps only \
+                             15 significant digits, so an 18-character ID or certificate number has lost its last \
+                             digits (and its GB 11643 check character); format the column as text and re-enter it"
+                        ),
+                        raw: raw_text(&rec),
+                    });
                     continue;
                 }
                 let before = out.rejects.len();
@@ -1234,7 +1323,7 @@ fn parse_file<R: Rec>(path: &Path, file: &str, sh: &Shared) -> Result<FileParse<
             }
             out.strings = cx.local.into_vec();
             let unknown = map.unknown.iter().map(|u| u.1.clone()).collect();
-            Ok(((vec![out], None, 0, Some(rows), unknown, keys), dec.encoding, dec.notes))
+            Ok(((vec![out], None, 0, Some(rows), unknown, keys), dec.encoding, notes))
         } else {
             let (text, check_replacement, dec) = source::decode_csv(&bytes).map_err(Refusal::Other)?;
             let skip = bytes.len().saturating_sub(text.len());
