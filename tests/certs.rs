@@ -111,6 +111,34 @@ fn verify_certs_gbk_and_xlsx_rosters() {
     wb.save(w.path("roster.xlsx")).unwrap();
     w.run_ok(&["verify-certs", "roster.xlsx", "--registry", "reg", "--out", "b.csv", "--as-of", "2025-01-01"], &[0]);
     assert_eq!(statuses(&w.path("b.csv"))["2"].0, "valid");
+
+    // Issue 18: an ID typed as a number (digits lost) is invalid_id saying
+    // so, never "belongs to another ID"; `--out x.xlsx` is a real workbook
+    // with the IDs as text cells.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in ["name", "person_id", "operation"].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    ws.write_string(1, 0, "张三").unwrap();
+    ws.write_string(1, 1, &p1).unwrap();
+    ws.write_string(1, 2, "低压电工").unwrap();
+    ws.write_string(2, 0, "张三").unwrap();
+    ws.write_number(2, 1, p1.parse::<f64>().unwrap_or(410102199001011234.0)).unwrap();
+    ws.write_string(2, 2, "低压电工").unwrap();
+    wb.save(w.path("numbers.xlsx")).unwrap();
+    let args =
+        ["verify-certs", "numbers.xlsx", "--registry", "reg", "--out", "c.xlsx", "--as-of", "2025-01-01", "--unmasked"];
+    w.run_ok(&args, &[0]);
+    use calamine::{Data, Reader};
+    let mut book = calamine::open_workbook_auto(w.path("c.xlsx")).expect("a real XLSX");
+    let r = book.worksheet_range_at(0).unwrap().unwrap();
+    let col = |name: &str| (0..r.width()).find(|&c| r.get((0, c)) == Some(&Data::String(name.into()))).unwrap();
+    assert_eq!(r.get((1, col("person_id"))), Some(&Data::String(p1.clone())), "ID as a text cell");
+    assert_eq!(r.get((1, col("status"))), Some(&Data::String("valid".into())));
+    assert_eq!(r.get((2, col("status"))), Some(&Data::String("invalid_id".into())));
+    let detail = r.get((2, col("detail"))).map(|d| d.to_string()).unwrap_or_default();
+    assert!(detail.contains("stored as a number"), "{detail}");
 }
 
 #[test]
