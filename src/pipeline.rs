@@ -48,6 +48,28 @@ pub fn shard_of(institution_id: &str, n: u32) -> u32 {
     (h % u64::from(n.max(1))) as u32 + 1
 }
 
+/// The file a `score --shard K/N` run writes beside its CSVs.
+pub const SHARD_FILE: &str = "shard.json";
+
+/// What a shard records about itself: which shard of how many, and a
+/// fingerprint of the input files it read (SHA-256 over table, path and
+/// SHA-256 of each), so shards of different datasets are not merged.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ShardMarker {
+    pub k: u32,
+    pub n: u32,
+    pub inputs: String,
+}
+
+/// SHA-256 over the dataset's input manifest (table, path, file hash).
+pub fn inputs_fingerprint(loaded: &Loaded) -> String {
+    let mut text = String::new();
+    for f in &loaded.files {
+        text.push_str(&format!("{}\t{}\t{}\n", f.table, f.file, f.sha256));
+    }
+    crate::output::sha256_hex(text.as_bytes())
+}
+
 /// Settings of one `score` / `audit` run.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -96,6 +118,19 @@ fn reader_notes(loaded: &Loaded) -> Vec<String> {
             out.push(format!("{} REFUSED: {why}", f.file));
         }
         out.extend(f.notes.iter().map(|n| format!("{}: {n}", f.file)));
+        if f.field_defects > 0 {
+            out.push(format!(
+                "{}: {} field defect(s): a bad value in an optional column, loaded empty (first: {})",
+                f.file,
+                f.field_defects,
+                loaded
+                    .defects
+                    .iter()
+                    .find(|d| d.file == f.file)
+                    .map(|d| format!("line {}: {}", d.line, d.reason))
+                    .unwrap_or_default()
+            ));
+        }
     }
     out.extend(loaded.notes.iter().cloned());
     out
@@ -209,12 +244,43 @@ impl Staged<'_> {
         progress.set_message("writing outputs");
         let t4 = Instant::now();
         let overview = checks::overview_charts(&ctx);
-        let result = RunResult { info, inputs: input_manifest(loaded), scores, findings, overview };
+        let unreadable = crate::run::Unreadable::collect(loaded, |id| opts.scope.contains(id));
+        let result = RunResult { info, inputs: input_manifest(loaded), scores, findings, overview, unreadable };
         for dir in [opts.out.clone(), opts.out.join("reports")] {
             crate::output::remove_stale_temps(&dir);
         }
         let text = crate::report::csv_out::TextPolicy { unmasked: opts.unmasked };
         let mut written = crate::report::csv_out::write_all(&opts.out, &result.scores, &result.findings, text)?;
+        let book = crate::report::xlsx_out::ScoreBook {
+            scores: &result.scores,
+            findings: &result.findings,
+            rejects: &loaded.rejects,
+            defects: &loaded.defects,
+            // Only an examinees.csv this run wrote (never a stale one).
+            examinees: match written.iter().any(|p| p.ends_with("examinees.csv")) {
+                true => crate::report::xlsx_out::read_examinees(&opts.out)?,
+                false => None,
+            },
+            text,
+        };
+        written.push(book.write(&opts.out)?);
+        // A shard says which one it is, so `merge` can refuse an incomplete
+        // or mixed set; an unsharded run leaves no stale marker behind.
+        let marker = opts.out.join(SHARD_FILE);
+        match &opts.scope {
+            Scope::Shard { k, n } => {
+                let m = ShardMarker { k: *k, n: *n, inputs: inputs_fingerprint(loaded) };
+                let text = serde_json::to_string_pretty(&m)? + "\n";
+                crate::output::write_atomic(&marker, text.as_bytes())
+                    .with_context(|| format!("cannot write `{}`", marker.display()))?;
+                written.push(marker);
+            }
+            _ => {
+                if marker.exists() {
+                    std::fs::remove_file(&marker).with_context(|| format!("cannot remove `{}`", marker.display()))?;
+                }
+            }
+        }
         let index = if opts.html {
             let html = crate::report::HtmlOptions { lang: self.lang, unmasked: opts.unmasked, mask_names: false };
             written.extend(crate::report::html::write_reports(&opts.out, &result, &models.scorecard, &html, None)?);

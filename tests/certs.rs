@@ -111,6 +111,34 @@ fn verify_certs_gbk_and_xlsx_rosters() {
     wb.save(w.path("roster.xlsx")).unwrap();
     w.run_ok(&["verify-certs", "roster.xlsx", "--registry", "reg", "--out", "b.csv", "--as-of", "2025-01-01"], &[0]);
     assert_eq!(statuses(&w.path("b.csv"))["2"].0, "valid");
+
+    // Issue 18: an ID typed as a number (digits lost) is invalid_id saying
+    // so, never "belongs to another ID"; `--out x.xlsx` is a real workbook
+    // with the IDs as text cells.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in ["name", "person_id", "operation"].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    ws.write_string(1, 0, "张三").unwrap();
+    ws.write_string(1, 1, &p1).unwrap();
+    ws.write_string(1, 2, "低压电工").unwrap();
+    ws.write_string(2, 0, "张三").unwrap();
+    ws.write_number(2, 1, p1.parse::<f64>().unwrap_or(410102199001011234.0)).unwrap();
+    ws.write_string(2, 2, "低压电工").unwrap();
+    wb.save(w.path("numbers.xlsx")).unwrap();
+    let args =
+        ["verify-certs", "numbers.xlsx", "--registry", "reg", "--out", "c.xlsx", "--as-of", "2025-01-01", "--unmasked"];
+    w.run_ok(&args, &[0]);
+    use calamine::{Data, Reader};
+    let mut book = calamine::open_workbook_auto(w.path("c.xlsx")).expect("a real XLSX");
+    let r = book.worksheet_range_at(0).unwrap().unwrap();
+    let col = |name: &str| (0..r.width()).find(|&c| r.get((0, c)) == Some(&Data::String(name.into()))).unwrap();
+    assert_eq!(r.get((1, col("person_id"))), Some(&Data::String(p1.clone())), "ID as a text cell");
+    assert_eq!(r.get((1, col("status"))), Some(&Data::String("valid".into())));
+    assert_eq!(r.get((2, col("status"))), Some(&Data::String("invalid_id".into())));
+    let detail = r.get((2, col("detail"))).map(|d| d.to_string()).unwrap_or_default();
+    assert!(detail.contains("stored as a number"), "{detail}");
 }
 
 #[test]
@@ -225,4 +253,46 @@ fn score_finds_certificates_without_exams() {
         .map(|r| r["subject_id"].as_str())
         .collect();
     assert_eq!(flagged.len(), 4, "{flagged:?}");
+}
+
+/// Issue 18: the call sheet has the columns of `callbacks`; filled in, it
+/// loads back as `callbacks.csv` (every call a loaded row, the sheet's own
+/// columns kept as extra fields).
+#[test]
+fn the_filled_in_call_sheet_loads_back_as_callbacks() {
+    let w = Workdir::new();
+    trainees(&w);
+    let sheet = ["sample-callbacks", "ds", "--institution", "T1", "--n", "6", "--seed", "3", "--out", "calls.csv"];
+    let mut args = sheet.to_vec();
+    args.push("--unmasked");
+    w.run_ok(&args, &[0]);
+    let bytes = std::fs::read(w.path("calls.csv")).unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "BOM for Excel");
+    let text = String::from_utf8(bytes).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().trim_start_matches('\u{FEFF}');
+    assert!(header.starts_with("person_id,institution_id,called_at,reached,attended,hours_reported,note,"));
+    // The caller fills in called_at, reached, attended, hours_reported.
+    let mut filled = format!("{header}\n");
+    for (i, l) in lines.enumerate() {
+        let f: Vec<&str> = l.split(',').collect();
+        let answer = if i % 2 == 0 { "是,是,3,," } else { "否,,,," };
+        filled += &format!("{},{},2024-05-0{} 10:00,{answer}{}\n", f[0], f[1], i + 1, f[7..].join(","));
+    }
+    w.write("ds/callbacks.csv", filled);
+    let o = w.run_ok(&["ingest", "ds", "--db", "cb.db"], &[0]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let c = rusqlite::Connection::open(w.path("cb.db")).unwrap();
+    let (read, loaded, rejected): (i64, i64, i64) = c
+        .query_row("SELECT rows_read, rows_loaded, rows_rejected FROM inputs WHERE table_name='callbacks'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!((read, loaded, rejected), (6, 6, 0), "{out}");
+    let joined: i64 = c
+        .query_row("SELECT COUNT(*) FROM callbacks WHERE person_id IN (SELECT person_id FROM attendance)", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(joined, 6, "the calls join back to the trainees");
 }

@@ -1,7 +1,10 @@
 //! `kaopei merge --out DIR SHARD_DIR...`: combine the CSV outputs of
 //! `kaopei score --shard K/N` runs into one set identical to an unsharded
-//! run. Shards partition institutions, so merging is a sorted union; a
-//! missing shard or an institution in two shards is an error, not a guess.
+//! run. Shards partition institutions, so merging is a sorted union. Each
+//! shard folder holds the `shard.json` its run wrote (K, N and a
+//! fingerprint of the input files): a missing shard, a shard given twice,
+//! shards of different N or of different inputs, or an institution in two
+//! shards is an error, not a guess.
 //! The merge is a run in the ledger of `OUT/kaopei.db` (or `--db`): the
 //! shard files it read and the files it wrote, with their hashes.
 
@@ -26,6 +29,9 @@ pub struct Args {
     /// The store whose run ledger records the merge (default: OUT/kaopei.db).
     #[arg(long)]
     pub db: Option<PathBuf>,
+    /// Exit 0 even when red-tier institutions are in the merged scores.
+    #[arg(long)]
+    pub exit_zero_on_red: bool,
 }
 
 pub fn run(a: Args) -> Result<i32> {
@@ -37,8 +43,62 @@ pub fn run(a: Args) -> Result<i32> {
     crate::cmd::recorded(&mut store, info, Vec::new(), |inputs| merge(&a, inputs))
 }
 
+/// Reads each shard's `shard.json` and refuses a set that is not exactly
+/// shards 1..N of one N over one dataset (same input files).
+fn check_set(a: &Args, inputs: &mut Vec<InputFile>) -> Result<()> {
+    use crate::pipeline::{ShardMarker, SHARD_FILE};
+    let mut seen: BTreeMap<u32, &PathBuf> = BTreeMap::new();
+    let mut first: Option<(ShardMarker, &PathBuf)> = None;
+    for dir in &a.shards {
+        let path = dir.join(SHARD_FILE);
+        let bytes = std::fs::read(&path).with_context(|| {
+            format!("`{}` has no {SHARD_FILE}: it is not the output of `kaopei score --shard K/N`", dir.display())
+        })?;
+        let m: ShardMarker =
+            serde_json::from_slice(&bytes).with_context(|| format!("`{}` is not a shard marker", path.display()))?;
+        inputs.push(crate::cmd::input_file("shard marker", &path, &bytes, 1)?);
+        if let Some((f, fdir)) = &first {
+            if f.n != m.n {
+                bail!(
+                    "mixed shard sets: `{}` is shard {}/{}, `{}` is {}/{}",
+                    fdir.display(),
+                    f.k,
+                    f.n,
+                    dir.display(),
+                    m.k,
+                    m.n
+                );
+            }
+            if f.inputs != m.inputs {
+                bail!(
+                    "mixed shard sets: `{}` and `{}` were scored on different input files (input fingerprints {} and {})",
+                    fdir.display(),
+                    dir.display(),
+                    &f.inputs[..12.min(f.inputs.len())],
+                    &m.inputs[..12.min(m.inputs.len())]
+                );
+            }
+        }
+        if let Some(prev) = seen.insert(m.k, dir) {
+            bail!("shard {}/{} is given twice: `{}` and `{}`", m.k, m.n, prev.display(), dir.display());
+        }
+        if first.is_none() {
+            first = Some((m, dir));
+        }
+    }
+    if let Some((f, _)) = first {
+        let missing: Vec<String> =
+            (1..=f.n).filter(|k| !seen.contains_key(k)).map(|k| format!("{k}/{}", f.n)).collect();
+        if !missing.is_empty() {
+            bail!("incomplete shard set: {} of {} shards given, missing {}", seen.len(), f.n, missing.join(", "));
+        }
+    }
+    Ok(())
+}
+
 /// Merges the shards into `a.out`; returns the exit code and the files written.
 fn merge(a: &Args, inputs: &mut Vec<InputFile>) -> Result<(i32, Vec<PathBuf>)> {
+    check_set(a, inputs)?;
     let mut owner: BTreeMap<String, PathBuf> = BTreeMap::new();
     let mut red = false;
     let mut written = Vec::new();
@@ -61,7 +121,7 @@ fn merge(a: &Args, inputs: &mut Vec<InputFile>) -> Result<(i32, Vec<PathBuf>)> {
     sort_and_write(&path, &FLAGS.1, flags.into_iter().map(|(_, r)| r).collect(), FLAGS.2, true)?;
     written.push(path);
     eprintln!("kaopei: merged {} shards, {} institutions into `{}`", a.shards.len(), owner.len(), a.out.display());
-    Ok((i32::from(red), written))
+    Ok((i32::from(red && !a.exit_zero_on_red), written))
 }
 
 /// Reads one output file from every shard, checking its header, and notes
@@ -85,7 +145,7 @@ fn read_all(
 }
 
 fn read_csv(path: &Path, bytes: &[u8], header: &[&str]) -> Result<Vec<Vec<String>>> {
-    let mut rdr = csv::Reader::from_reader(bytes);
+    let mut rdr = csv::Reader::from_reader(crate::report::csv_out::strip_bom(bytes));
     let got: Vec<String> = rdr.headers()?.iter().map(str::to_string).collect();
     if got != header {
         bail!("`{}` has header `{}`, expected `{}`", path.display(), got.join(","), header.join(","));

@@ -24,6 +24,7 @@ pub mod ingest;
 pub mod merge;
 pub mod opts;
 pub mod report;
+pub mod runs;
 pub mod sample_callbacks;
 pub mod score;
 pub mod synth;
@@ -80,6 +81,8 @@ pub enum Command {
     /// Draw a reproducible stratified sample of an institution's trainees to
     /// phone back; writes the call sheet and records the seed in the store.
     SampleCallbacks(sample_callbacks::Args),
+    /// List the store's runs: id, command, status, period, inputs, start time.
+    Runs(runs::Args),
     /// Check the store's hash-chained run ledger and re-hash the files each
     /// run wrote (and, with --dataset, read): exit code 0 intact, 1 changed.
     Verify(verify::Args),
@@ -98,6 +101,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Synth(a) => synth::run(a),
         Command::VerifyCerts(a) => verify_certs::run(a),
         Command::SampleCallbacks(a) => sample_callbacks::run(a),
+        Command::Runs(a) => runs::run(a),
         Command::Verify(a) => verify::run(a),
     }
 }
@@ -132,7 +136,14 @@ pub(crate) fn recorded<T>(
     let done = work(&mut inputs).and_then(|(value, written)| Ok((value, Outputs::hashed(&store.dir(), &written)?)));
     match done {
         Ok((value, outputs)) => {
-            let result = RunResult { info, inputs, scores: Vec::new(), findings: Vec::new(), overview: Vec::new() };
+            let result = RunResult {
+                info,
+                inputs,
+                scores: Vec::new(),
+                findings: Vec::new(),
+                overview: Vec::new(),
+                unreadable: Vec::new(),
+            };
             store.finish_run_with_outputs(&result, &outputs)?;
             Ok(value)
         }

@@ -8,6 +8,9 @@
 //! printed; the seed, parameters and the drawn trainees are recorded in the
 //! store, so the same command with the same seed gives the same sheet. The
 //! draw is also a run in the store's ledger (dataset files in, sheet out).
+//! The sheet has the columns of the `callbacks` table first, so once the
+//! calls are filled in it loads back as `callbacks.csv` (with `--unmasked`,
+//! whose full ID numbers join the calls to the trainees).
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -73,7 +76,7 @@ pub fn run(a: Args) -> Result<i32> {
     let drawn = callback::draw_sample(&cands, a.n, seed, &params.callback);
     let phones = phones(&loaded);
 
-    let mut lines: Vec<[String; 9]> = Vec::with_capacity(drawn.len());
+    let mut lines: Vec<[String; 12]> = Vec::with_capacity(drawn.len());
     let mut rows = Vec::with_capacity(drawn.len());
     for (k, &i) in drawn.iter().enumerate() {
         let c = &cands[i];
@@ -81,16 +84,21 @@ pub fn run(a: Args) -> Result<i32> {
         let phone = phones.get(&c.line).cloned().unwrap_or_default();
         let name = c.name.clone().unwrap_or_default();
         let (seq, hours) = ((k + 1).to_string(), format!("{:.1}", c.hours));
+        // The columns of `callbacks` first (the caller fills in called_at,
+        // reached, attended, hours_reported, note), then the sheet's own.
         lines.push([
+            pid,
+            a.institution.clone(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
             seq,
             c.class_id.clone(),
             name.clone(),
-            pid,
             phone,
             hours,
-            String::new(),
-            String::new(),
-            String::new(),
         ]);
         rows.push(CallbackSampleRow {
             seq: k as u32 + 1,
@@ -147,23 +155,40 @@ pub fn run(a: Args) -> Result<i32> {
         drawn.iter().filter(|&&i| cands[i].flagged).count()
     );
     eprintln!("kaopei: seed {seed} (sample {id} in `{}`; `--seed {seed}` draws the same sample)", a.db.display());
+    eprintln!(
+        "kaopei: fill in called_at, reached (and attended, hours_reported, note), then put the sheet in the dataset \
+         as callbacks.csv{}",
+        if a.unmasked {
+            ""
+        } else {
+            "; the ID numbers are masked: draw with --unmasked for a sheet that joins back to the trainees"
+        }
+    );
     Ok(0)
 }
 
-/// Writes the call sheet.
-fn write_sheet(out: &mut dyn Write, lines: &[[String; 9]]) -> Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record([
-        "seq",
-        "class_id",
-        "name",
-        "person_id",
-        "phone",
-        "recorded_hours",
-        "attended",
-        "hours_reported",
-        "note",
-    ])?;
+/// The call sheet's header: the columns of the `callbacks` table (DATA.md),
+/// so the filled-in sheet loads back as `callbacks.csv`, then the sheet's
+/// own columns (kept as extra fields when loaded).
+pub const SHEET_HEADER: [&str; 12] = [
+    "person_id",
+    "institution_id",
+    "called_at",
+    "reached",
+    "attended",
+    "hours_reported",
+    "note",
+    "seq",
+    "class_id",
+    "name",
+    "phone",
+    "recorded_hours",
+];
+
+/// Writes the call sheet (UTF-8 with a BOM, for Excel/WPS).
+fn write_sheet(out: &mut dyn Write, lines: &[[String; 12]]) -> Result<()> {
+    let mut w = crate::report::csv_out::bom_writer(out)?;
+    w.write_record(SHEET_HEADER)?;
     for l in lines {
         w.write_record(l)?;
     }

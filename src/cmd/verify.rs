@@ -8,7 +8,9 @@
 //! read-only.
 //!
 //! Files are found where the ledger says: output paths relative to the
-//! store's folder (or absolute), dataset inputs relative to `--dataset`,
+//! store's folder (or absolute), dataset inputs relative to the dataset
+//! folder the run read (`--dataset` for the runs that read it, the recorded
+//! folder for runs of other folders, e.g. other months),
 //! other inputs (rosters, shard files) at their absolute path. When several
 //! runs wrote (or read) the same file, only the latest is expected to match
 //! it; the earlier ones count as superseded, not changed. Runs still marked
@@ -110,12 +112,29 @@ pub fn run(a: Args) -> Result<i32> {
     let base = store.dir();
     let closed: Vec<(&LedgerEntry, &RunRecord)> =
         ledger.iter().filter_map(|e| e.record.as_ref().map(|r| (e, r))).collect();
-    let input_path = |p: &str| -> Option<PathBuf> {
+    // Each run's inputs are relative to the dataset folder *it* read (a
+    // store used across months holds runs of several folders): `--dataset`
+    // for the runs that read it, the recorded folder for the others when it
+    // still exists, otherwise their inputs are not checked (a note).
+    let given = a.dataset.as_ref().map(|d| (d.clone(), d.canonicalize().ok()));
+    let folder_of = |r: &RunRecord| -> Option<PathBuf> {
+        let (d, canon) = given.as_ref()?;
+        let rec = Path::new(&r.dataset);
+        let same = rec == d.as_path() || (canon.is_some() && rec.canonicalize().ok() == *canon);
+        if same {
+            Some(d.clone())
+        } else if rec.is_dir() {
+            Some(rec.to_path_buf())
+        } else {
+            None
+        }
+    };
+    let input_path = |r: &RunRecord, p: &str| -> Option<PathBuf> {
         let path = Path::new(p);
         if path.is_absolute() {
             Some(path.to_path_buf())
         } else {
-            a.dataset.as_ref().map(|d| d.join(path))
+            folder_of(r).map(|d| d.join(path))
         }
     };
     // The latest run that wrote / read each file: the one it must match.
@@ -126,7 +145,7 @@ pub fn run(a: Args) -> Result<i32> {
             writer.insert(key(&resolve(&base, &o.path)), e.run_id);
         }
         for i in r.inputs.iter().filter(|i| i.table != super::RUN_INPUT) {
-            if let Some(p) = input_path(&i.path) {
+            if let Some(p) = input_path(r, &i.path) {
                 reader.insert(key(&p), e.run_id);
             }
         }
@@ -134,6 +153,13 @@ pub fn run(a: Args) -> Result<i32> {
 
     for (e, r) in closed.iter().filter(|(e, _)| a.run.is_none_or(|id| id == e.run_id)) {
         let run = format!("run {} ({})", e.run_id, r.command);
+        let relative = r.inputs.iter().any(|i| i.table != super::RUN_INPUT && !Path::new(&i.path).is_absolute());
+        if a.dataset.is_some() && relative && folder_of(r).is_none() {
+            t.notes.push(format!(
+                "note: {run} read dataset `{}`, which is neither --dataset nor a folder here: its input files were not checked",
+                r.dataset
+            ));
+        }
         for o in &r.outputs {
             let path = resolve(&base, &o.path);
             match writer.get(&key(&path)) {
@@ -162,7 +188,7 @@ pub fn run(a: Args) -> Result<i32> {
                 }
                 continue;
             }
-            let Some(path) = input_path(&i.path) else { continue };
+            let Some(path) = input_path(r, &i.path) else { continue };
             match reader.get(&key(&path)) {
                 Some(&last) if last != e.run_id => t.superseded += 1,
                 _ => {

@@ -39,7 +39,8 @@ pub struct Args {
     /// Dataset folder whose `certificates` table is the registry.
     #[arg(long)]
     pub registry: PathBuf,
-    /// Result CSV to write (default: standard output).
+    /// Result file to write: CSV (UTF-8 with BOM), or an Excel workbook when
+    /// it ends in `.xlsx` (ID numbers as text cells). Default: standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Day to judge expiry on, `YYYY-MM-DD` (default: today, China time).
@@ -90,6 +91,9 @@ pub struct RosterRow {
     pub person_id: String,
     pub cert_no: String,
     pub operation: String,
+    /// The spreadsheet cell of the ID or certificate number held a number
+    /// too long for Excel's 15 digits: the ID as read has lost digits.
+    pub stored_as_number: bool,
 }
 
 /// What the registry says about a roster row.
@@ -150,6 +154,12 @@ impl<'a> Registry<'a> {
     pub fn verify(&self, r: &RosterRow, today: Day) -> Verdict {
         let pid = idno::normalise(&r.person_id);
         let has = |s: &str| !s.trim().is_empty();
+        if r.stored_as_number {
+            let detail = "the ID or certificate number is stored as a number in the spreadsheet: Excel keeps only 15 \
+                          digits, so it has lost its last digits; format the column as text and re-enter it"
+                .to_string();
+            return Verdict { status: Status::InvalidId, mismatch: Vec::new(), detail, cert: None };
+        }
         if has(&r.person_id) {
             if let Err(e) = idno::validate(&pid, today) {
                 return Verdict { status: Status::InvalidId, mismatch: Vec::new(), detail: e.en(), cert: None };
@@ -248,8 +258,15 @@ pub fn run(a: Args) -> Result<i32> {
     let write_out = |inputs: &mut Vec<InputFile>| -> Result<(HashMap<Status, usize>, Vec<PathBuf>)> {
         inputs.push(crate::cmd::input_file("roster", &a.roster, &roster_bytes, roster.len() as u64)?);
         match &a.out {
+            Some(p) if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) => {
+                let mut buf = Vec::new();
+                let counts = write_results(&mut buf, &a, &roster, &verdicts, &reg)?;
+                crate::report::xlsx_out::write_workbook(p, &[results_sheet(&buf)?])?;
+                Ok((counts, vec![p.clone()]))
+            }
             Some(p) => {
                 let mut f = AtomicFile::create(p).with_context(|| format!("cannot create `{}`", p.display()))?;
+                f.write_all(crate::report::csv_out::BOM).with_context(|| format!("cannot write `{}`", p.display()))?;
                 let counts = write_results(&mut f, &a, &roster, &verdicts, &reg)?;
                 f.commit().with_context(|| format!("cannot write `{}`", p.display()))?;
                 Ok((counts, vec![p.clone()]))
@@ -334,6 +351,36 @@ fn write_results(
     Ok(counts)
 }
 
+/// The result CSV as an XLSX sheet: every column a text cell (ID and
+/// certificate numbers stay exact), the roster line a number.
+fn results_sheet(csv_bytes: &[u8]) -> Result<crate::report::xlsx_out::Sheet> {
+    use crate::report::xlsx_out::{Cell, Sheet};
+    let mut rdr = csv::Reader::from_reader(csv_bytes);
+    let header: Vec<String> = rdr.headers()?.iter().map(str::to_string).collect();
+    let mut rows = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec?;
+        let row = rec
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match v.parse::<f64>() {
+                Ok(n) if i == 0 => Cell::Num(n),
+                _ if v.is_empty() => Cell::Empty,
+                _ => Cell::Text(v.to_string()),
+            })
+            .collect();
+        rows.push(row);
+    }
+    let columns = header
+        .into_iter()
+        .map(|h| {
+            let w = if h == "detail" { 40.0 } else { 20.0 };
+            (h, w)
+        })
+        .collect();
+    Ok(Sheet { name: "证书核验".into(), columns, rows })
+}
+
 /// Today in China Standard Time.
 fn today_cst() -> Day {
     crate::dataset::time::today()
@@ -376,8 +423,11 @@ pub fn read_roster(path: &Path) -> Result<Vec<RosterRow>> {
 pub fn parse_roster(path: &Path, bytes: &[u8]) -> Result<Vec<RosterRow>> {
     use crate::dataset::source::{self, Body};
     let is_xlsx = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    let mut long: std::collections::HashSet<(usize, usize)> = Default::default();
     let (rows, first_line): (Vec<Vec<String>>, u64) = if is_xlsx {
-        match source::read_sheet(bytes).map_err(|e| anyhow::anyhow!("`{}`: {e}", path.display()))?.0 {
+        let (body, dec) = source::read_sheet(bytes).map_err(|e| anyhow::anyhow!("`{}`: {e}", path.display()))?;
+        long = dec.long_numbers.iter().map(|&(r, c, _)| (r, c)).collect();
+        match body {
             Body::Sheet { rows, first_row } => (rows, first_row),
             Body::Csv { .. } => anyhow::bail!("`{}` did not read as a sheet", path.display()),
         }
@@ -417,6 +467,7 @@ pub fn parse_roster(path: &Path, bytes: &[u8]) -> Result<Vec<RosterRow>> {
             person_id: get(r, 1),
             cert_no: get(r, 2),
             operation: get(r, 3),
+            stored_as_number: [col[1], col[2]].into_iter().flatten().any(|c| long.contains(&(i, c))),
         })
         .collect())
 }
@@ -450,6 +501,7 @@ mod tests {
             person_id: row.1.into(),
             cert_no: row.2.into(),
             operation: row.3.into(),
+            stored_as_number: false,
         };
         let v = reg.verify(&r, day(2025, 1, 1));
         assert_eq!((v.status, v.mismatch.as_slice()), (status, mismatch), "{row:?}: {}", v.detail);
@@ -545,6 +597,7 @@ mod tests {
                     person_id: fx.t.s(c.person).into(),
                     cert_no: fx.t.s(c.cert_no).into(),
                     operation: "低压电工".into(),
+                    stored_as_number: false,
                 })
                 .collect();
         let t0 = Instant::now();

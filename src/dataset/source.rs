@@ -31,6 +31,10 @@ pub struct Decoded {
     pub merged: Vec<(usize, usize, usize, usize)>,
     /// 0-based (row, column) of `rows[0][0]` in the sheet, for cell names.
     pub origin: (usize, usize),
+    /// Number cells of a sheet too large to hold every digit (|x| >= 1e15:
+    /// Excel keeps 15 significant digits), as (row, column, value) indexed
+    /// like `rows`: an ID number typed as a number has lost digits.
+    pub long_numbers: Vec<(usize, usize, f64)>,
 }
 
 /// Decodes CSV bytes to UTF-8. `Err` = the file is refused, with why.
@@ -50,7 +54,7 @@ pub fn decode_csv(bytes: &[u8]) -> Result<(Cow<'_, [u8]>, bool, Decoded), String
             return Ok((
                 Cow::Owned(text.into_owned().into_bytes()),
                 had_errors,
-                Decoded { encoding: name, notes: note, merged: Vec::new(), origin: (0, 0) },
+                Decoded { encoding: name, notes: note, merged: Vec::new(), origin: (0, 0), long_numbers: Vec::new() },
             ));
         }
     }
@@ -68,7 +72,11 @@ pub fn decode_csv(bytes: &[u8]) -> Result<(Cow<'_, [u8]>, bool, Decoded), String
     }
     if std::str::from_utf8(body).is_ok() {
         let encoding = if bom { "utf-8-bom" } else { "utf-8" };
-        return Ok((Cow::Borrowed(body), false, Decoded { encoding, notes: note, merged: Vec::new(), origin: (0, 0) }));
+        return Ok((
+            Cow::Borrowed(body),
+            false,
+            Decoded { encoding, notes: note, merged: Vec::new(), origin: (0, 0), long_numbers: Vec::new() },
+        ));
     }
     // Not UTF-8 as a whole: GB18030 (a superset of GBK), decided per line so
     // that a file mixing UTF-8 and GBK lines still reads every line right.
@@ -96,7 +104,11 @@ pub fn decode_csv(bytes: &[u8]) -> Result<(Cow<'_, [u8]>, bool, Decoded), String
     } else {
         "gb18030"
     };
-    Ok((Cow::Owned(out), errors, Decoded { encoding, notes, merged: Vec::new(), origin: (0, 0) }))
+    Ok((
+        Cow::Owned(out),
+        errors,
+        Decoded { encoding, notes, merged: Vec::new(), origin: (0, 0), long_numbers: Vec::new() },
+    ))
 }
 
 /// `Some("LE"/"BE")` when the start of the file is ASCII text spelt as
@@ -150,6 +162,19 @@ pub fn read_sheet(bytes: &[u8]) -> Result<(Body, Decoded), String> {
     let (r0, c0) = range.start().unwrap_or((0, 0));
     let first_row = u64::from(r0) + 1;
     let rows: Vec<Vec<String>> = range.rows().map(|row| row.iter().map(cell_text).collect()).collect();
+    let mut long_numbers = Vec::new();
+    for (ri, row) in range.rows().enumerate() {
+        for (ci, cell) in row.iter().enumerate() {
+            let v = match cell {
+                Data::Float(f) => *f,
+                Data::Int(i) => *i as f64,
+                _ => continue,
+            };
+            if v.abs() >= 1e15 {
+                long_numbers.push((ri, ci, v));
+            }
+        }
+    }
     if rows.is_empty() {
         return Err("the first sheet is empty (expected a header row)".into());
     }
@@ -177,7 +202,7 @@ pub fn read_sheet(bytes: &[u8]) -> Result<(Body, Decoded), String> {
     }
     Ok((
         Body::Sheet { rows, first_row },
-        Decoded { encoding: "xlsx", notes, merged, origin: (r0 as usize, c0 as usize) },
+        Decoded { encoding: "xlsx", notes, merged, origin: (r0 as usize, c0 as usize), long_numbers },
     ))
 }
 

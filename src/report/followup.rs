@@ -333,6 +333,7 @@ mod tests {
             }],
             findings,
             overview: vec![],
+            unreadable: vec![],
         }
     }
 

@@ -158,6 +158,7 @@ impl Store {
             scores: Vec::new(),
             findings: Vec::new(),
             overview: Vec::new(),
+            unreadable: Vec::new(),
         };
         Ok(runs::finish(&mut self.conn, &empty, &[], "failed", &now)?)
     }
@@ -165,6 +166,11 @@ impl Store {
     /// Re-reads run `run_id` (findings, scores, inputs, charts).
     pub fn load_run(&self, run_id: i64) -> Result<RunResult> {
         Ok(runs::load(&self.conn, run_id)?)
+    }
+
+    /// The recorded `info` of run `run_id` (`None` when missing or unreadable).
+    pub fn run_info(&self, run_id: i64) -> Result<Option<RunInfo>> {
+        Ok(runs::info(&self.conn, run_id)?)
     }
 
     /// The latest finished `score`/`audit` run.
@@ -223,7 +229,14 @@ mod tests {
             .summary("学时不足", "hours short")
             .flag(SubjectKind::Person, "410102199001011234", 0.9);
         let s = crate::score::score_institution(&models.scorecard, "I1", "中心", "410102", "training", vec![], &[&f]);
-        RunResult { info, inputs: Vec::new(), scores: vec![s], findings: vec![f], overview: Vec::new() }
+        RunResult {
+            info,
+            inputs: Vec::new(),
+            scores: vec![s],
+            findings: vec![f],
+            overview: Vec::new(),
+            unreadable: Vec::new(),
+        }
     }
 
     #[test]
