@@ -17,6 +17,7 @@
 //! Text follows the CSVs' [`TextPolicy`]: free text masked unless
 //! `--unmasked`; keys (institution, subject ids) as written.
 
+use crate::model::Tier;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -125,14 +126,13 @@ pub fn write_workbook(path: &Path, sheets: &[Sheet]) -> Result<()> {
     crate::output::write_atomic(path, &bytes).with_context(|| format!("cannot write `{}`", path.display()))
 }
 
-fn tier_zh(tier: &str) -> &'static str {
+fn tier_zh(tier: Tier) -> &'static str {
     match tier {
-        "red" => "红",
-        "orange" => "橙",
-        "yellow" => "黄",
-        "green" => "绿",
-        "not_audited" => "未审计",
-        _ => "",
+        Tier::Red => "红",
+        Tier::Orange => "橙",
+        Tier::Yellow => "黄",
+        Tier::Green => "绿",
+        Tier::NotAudited => "未审计",
     }
 }
 
@@ -196,8 +196,8 @@ impl ScoreBook<'_> {
                 Cell::text(&x.region),
                 Cell::text(crate::report::Lang::Zh.text().kind_name(&x.kind)),
                 Cell::Num((x.score * 100.0).round() / 100.0),
-                Cell::text(tier_zh(&x.tier)),
-                Cell::text(&x.tier),
+                Cell::text(tier_zh(x.tier)),
+                Cell::text(x.tier.as_str()),
                 Cell::Num(x.findings as f64),
                 Cell::text(&x.top_check),
             ]);
@@ -283,7 +283,7 @@ impl ScoreBook<'_> {
         }
 
         let mut s = Sheet::new("未审计", &[("机构编号", 16.0), ("机构名称", 30.0), ("未提供数据的来源", 40.0)]);
-        for x in scores.iter().filter(|x| x.tier == "not_audited") {
+        for x in scores.iter().filter(|x| x.tier == Tier::NotAudited) {
             let missing: Vec<&str> =
                 Source::ALL.into_iter().filter(|src| !x.audited.contains(src)).map(source_zh).collect();
             s.rows.push(vec![
