@@ -387,6 +387,44 @@ fn audit_period(t: &rows::Tables) -> Option<(String, String)> {
     (lo <= hi).then(|| (rows::fmt_day(lo), rows::fmt_day(hi)))
 }
 
+/// Fills in the thumbnail of every frame a finding cites (`FrameRef` without
+/// one) by a targeted decode of the cited times in `video` (issue 14 item
+/// 4: the scan cache keeps features, not pictures). Files in parallel; a
+/// frame that cannot be decoded again stays without a thumbnail.
+pub fn attach_thumbnails(root: &Path, t: &dataset::Tables, findings: &mut [Finding]) {
+    use rayon::prelude::*;
+    use std::collections::{BTreeMap, HashMap};
+    let Some(rows) = t.cctv.as_ref() else { return };
+    let file_of: HashMap<&str, &str> = rows.iter().map(|r| (t.s(r.id), t.s(r.file))).collect();
+    let mut wanted: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for fr in findings.iter().flat_map(|f| &f.frames) {
+        if fr.thumbnail_png.is_none() {
+            if let Some(file) = file_of.get(fr.video_id.as_str()) {
+                wanted.entry(file).or_default().push(fr.video_time);
+            }
+        }
+    }
+    type Thumbs = Vec<(f64, Option<Vec<u8>>)>;
+    let got: HashMap<&str, Thumbs> = wanted
+        .into_par_iter()
+        .map(|(file, mut times)| {
+            times.sort_by(f64::total_cmp);
+            times.dedup();
+            let pngs = video::thumbnails(root, file, &times);
+            (file, times.into_iter().zip(pngs).collect())
+        })
+        .collect();
+    for fr in findings.iter_mut().flat_map(|f| f.frames.iter_mut()) {
+        if fr.thumbnail_png.is_some() {
+            continue;
+        }
+        let Some(list) = file_of.get(fr.video_id.as_str()).and_then(|file| got.get(file)) else { continue };
+        if let Ok(i) = list.binary_search_by(|(x, _)| x.total_cmp(&fr.video_time)) {
+            fr.thumbnail_png = list[i].1.clone();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -407,42 +445,5 @@ mod tests {
         // (64-bit FNV-1a of "INST0001" = 0x83f8819e8b646ab6, computed
         // independently in Python; mod 7 = 3, shard 4).
         assert_eq!(shard_of("INST0001", 7), 4);
-    }
-}
-
-/// Fills in the thumbnail of every frame a finding cites (`FrameRef` without
-/// one) by a targeted decode of the cited times in `video` (issue 14 item
-/// 4: the scan cache keeps features, not pictures). Files in parallel; a
-/// frame that cannot be decoded again stays without a thumbnail.
-pub fn attach_thumbnails(root: &Path, t: &dataset::Tables, findings: &mut [Finding]) {
-    use rayon::prelude::*;
-    use std::collections::{BTreeMap, HashMap};
-    let Some(rows) = t.cctv.as_ref() else { return };
-    let file_of: HashMap<&str, &str> = rows.iter().map(|r| (t.s(r.id), t.s(r.file))).collect();
-    let mut wanted: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-    for fr in findings.iter().flat_map(|f| &f.frames) {
-        if fr.thumbnail_png.is_none() {
-            if let Some(file) = file_of.get(fr.video_id.as_str()) {
-                wanted.entry(file).or_default().push(fr.video_time);
-            }
-        }
-    }
-    let got: HashMap<&str, Vec<(f64, Option<Vec<u8>>)>> = wanted
-        .into_par_iter()
-        .map(|(file, mut times)| {
-            times.sort_by(f64::total_cmp);
-            times.dedup();
-            let pngs = video::thumbnails(root, file, &times);
-            (file, times.into_iter().zip(pngs).collect())
-        })
-        .collect();
-    for fr in findings.iter_mut().flat_map(|f| f.frames.iter_mut()) {
-        if fr.thumbnail_png.is_some() {
-            continue;
-        }
-        let Some(list) = file_of.get(fr.video_id.as_str()).and_then(|file| got.get(file)) else { continue };
-        if let Ok(i) = list.binary_search_by(|(x, _)| x.total_cmp(&fr.video_time)) {
-            fr.thumbnail_png = list[i].1.clone();
-        }
     }
 }

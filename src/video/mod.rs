@@ -347,7 +347,7 @@ impl Analyzer {
             self.temporal.push(median(&mut d));
         }
         let k = self.frames.len();
-        if k < 8 || k % 32 == 0 {
+        if k < 8 || k.is_multiple_of(32) {
             if let Some(r) = hash::requant_error(img, W, H, &grid_f) {
                 self.requant.push(r);
             }
