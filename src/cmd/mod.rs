@@ -7,10 +7,13 @@
 //! through the pipeline, the others through [`recorded`]. `verify` re-checks
 //! the ledger and those files.
 
+pub mod bundle;
 pub mod calibrate;
 pub mod compare;
+pub mod decide;
 pub mod ingest;
 pub mod merge;
+pub mod notice;
 pub mod report;
 pub mod sample_callbacks;
 pub mod score;
@@ -68,8 +71,19 @@ pub enum Command {
     /// Draw a reproducible stratified sample of an institution's trainees to
     /// phone back; writes the call sheet and records the seed in the store.
     SampleCallbacks(sample_callbacks::Args),
+    /// Record an inspector's decision on a finding or an institution
+    /// (confirm, dismiss, rectify, suspend, fine, refer, accept); append-only,
+    /// in the ledger. `--summary`: dismissal rates per check.
+    Decide(decide::Args),
+    /// Write the 整改通知书 (rectification notice) of one institution from
+    /// its confirmed findings: DOCX (editable) and HTML/PDF.
+    Notice(notice::Args),
+    /// Write the police hand-over bundle of one institution: one ZIP with the
+    /// report, the records behind every finding, frames, decisions and a
+    /// manifest (check it with `verify --bundle`).
+    Bundle(bundle::Args),
     /// Check the store's hash-chained run ledger and re-hash the files each
-    /// run wrote (and, with --dataset, read): exit code 0 intact, 1 changed.
+    /// run wrote (and, with --dataset, read), or a bundle (--bundle): exit code 0 intact, 1 changed.
     Verify(verify::Args),
 }
 
@@ -86,6 +100,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Synth(a) => synth::run(a),
         Command::VerifyCerts(a) => verify_certs::run(a),
         Command::SampleCallbacks(a) => sample_callbacks::run(a),
+        Command::Decide(a) => decide::run(a),
+        Command::Notice(a) => notice::run(a),
+        Command::Bundle(a) => bundle::run(a),
         Command::Verify(a) => verify::run(a),
     }
 }

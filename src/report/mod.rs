@@ -9,10 +9,12 @@
 //! Every user-visible string comes from [`i18n`].
 
 pub mod csv_out;
+pub mod document;
 pub mod followup;
 pub mod html;
 pub mod i18n;
 pub mod mask;
+pub mod notice;
 pub mod pdf;
 pub mod svg;
 

@@ -307,7 +307,8 @@ fn value_json(v: rusqlite::types::ValueRef) -> serde_json::Value {
     }
 }
 
-/// SHA-256 over run `run_id`'s rows in `findings`, `flags` and `scores`,
+/// SHA-256 over run `run_id`'s rows in `findings`, `flags` and `scores`
+/// (and `decisions`, when it recorded any),
 /// every column but the row id, in insertion order (one JSON array a row).
 /// Computed from the stored rows both when the run closes and when it is
 /// verified, so the encoding is the same by construction.
@@ -326,6 +327,24 @@ pub fn rows_sha256(conn: &Connection, run_id: i64) -> rusqlite::Result<String> {
         let mut rows = st.query([run_id])?;
         while let Some(r) = rows.next()? {
             let vals = (0..n).map(|i| r.get_ref(i).map(value_json)).collect::<rusqlite::Result<Vec<_>>>()?;
+            h.update(json(&vals).as_bytes());
+            h.update(b"\n");
+        }
+    }
+    // A `decide` run's decision rows; runs without any hash as before.
+    if super::decisions::has_table(conn)? {
+        let mut st = conn.prepare(
+            "SELECT audit_run, institution_id, check_id, action, supersedes, decided_by, decided_at, json \
+             FROM decisions WHERE run_id = ?1 ORDER BY id",
+        )?;
+        let mut rows = st.query([run_id])?;
+        let mut first = true;
+        while let Some(r) = rows.next()? {
+            if first {
+                h.update(b"decisions\n");
+                first = false;
+            }
+            let vals = (0..8).map(|i| r.get_ref(i).map(value_json)).collect::<rusqlite::Result<Vec<_>>>()?;
             h.update(json(&vals).as_bytes());
             h.update(b"\n");
         }
@@ -382,7 +401,7 @@ fn row_differences(conn: &Connection, run_id: i64, row: &Row, rec: &RunRecord) -
     check(sha(&stored_json_array(conn, "findings", run_id)?) == rec.findings_sha256, "findings");
     check(sha(&stored_json_array(conn, "scores", run_id)?) == rec.scores_sha256, "scores");
     if !rec.rows_sha256.is_empty() {
-        check(rows_sha256(conn, run_id)? == rec.rows_sha256, "findings/flags/scores rows");
+        check(rows_sha256(conn, run_id)? == rec.rows_sha256, "findings/flags/scores/decisions rows");
     }
     if !rec.info_sha256.is_empty() {
         check(sha(&row.info) == rec.info_sha256, "info");

@@ -140,6 +140,9 @@ CREATE VIEW exam_responses AS
            r.value ->> 3 AS "key", r.value ->> 4 AS seconds, r.value ->> 5 AS changes, r.value ->> 6 AS extra
     FROM exam_response_sheets s, json_each(s.json) r;
 "#,
+    // 3: the inspector's decisions (see `store::decisions`). Written with
+    // IF NOT EXISTS so it stays correct if migrations are renumbered.
+    crate::store::decisions::MIGRATION,
 ];
 
 /// The schema version this build writes.
