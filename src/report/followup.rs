@@ -191,6 +191,15 @@ fn value_text(v: &serde_json::Value) -> String {
     }
 }
 
+/// Equal values; numbers within the last digits JSON text may carry
+/// (the snapshot went through JSON, the store holds doubles).
+fn same_value(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) if a.is_number() && b.is_number() => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+        _ => a == b,
+    }
+}
+
 /// The changes between the cited rows as decided and the rows now held.
 pub fn record_changes(cited: &[&CitedRow], now: &[CitedRow]) -> Vec<RecordChange> {
     let index: std::collections::HashMap<(&str, &str), &CitedRow> =
@@ -210,7 +219,7 @@ pub fn record_changes(cited: &[&CitedRow], now: &[CitedRow]) -> Vec<RecordChange
             Some(new) => {
                 for (k, v) in &old.fields {
                     let nv = new.fields.get(k).unwrap_or(&serde_json::Value::Null);
-                    if nv != v {
+                    if !same_value(nv, v) {
                         out.push(RecordChange {
                             file: file.clone(),
                             record: old.key.clone(),

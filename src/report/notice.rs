@@ -239,7 +239,7 @@ pub fn rectification_notice(n: &NoticeInput) -> Document {
             evidence_rows.push(vec![
                 num(i),
                 "—".into(),
-                format!("其余 {} 条见证据包 evidence/cited_records.csv", cited.len() - ROWS_SHOWN),
+                format!("其余 {} 条见证据包 evidence/records_*.csv", cited.len() - ROWS_SHOWN),
                 "—".into(),
             ]);
         }

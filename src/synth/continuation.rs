@@ -24,7 +24,8 @@ fn columns(t: Table) -> (&'static [&'static str], &'static [&'static str]) {
         Table::ExamSessions => (&["session_id"], &["start", "end"]),
         Table::ExamRecords => (&["record_id", "session_id"], &["login_at", "submit_at"]),
         Table::ExamResponses => (&["record_id"], &[]),
-        Table::Certificates => (&["cert_no"], &["issued_on", "expires_on"]),
+        // Certificate numbers carry the holder's ID: new holders, new numbers.
+        Table::Certificates => (&[], &["issued_on", "expires_on"]),
         Table::Cctv => (&["video_id", "file"], &["claimed_start", "claimed_end"]),
         Table::Callbacks => (&[], &["called_at"]),
         Table::Institutions => (&[], &[]),
@@ -84,7 +85,13 @@ fn span(dir: &Path) -> Result<(i64, i64), SynthError> {
             continue;
         }
         let (header, rows) = csv_records(&read(&path)?, &path)?;
-        let idx: Vec<usize> = columns(t).1.iter().filter_map(|c| header.iter().position(|h| h == c)).collect();
+        // Event days only: a certificate's expiry lies years ahead.
+        let idx: Vec<usize> = columns(t)
+            .1
+            .iter()
+            .filter(|c| **c != "expires_on")
+            .filter_map(|c| header.iter().position(|h| h == c))
+            .collect();
         for r in &rows {
             for &i in &idx {
                 if let Some(d) = r.get(i).and_then(|s| day_of(s)) {
