@@ -114,6 +114,13 @@ fn the_whole_case_from_findings_to_the_review_opinion() {
     }
     w.run_ok(&["verify", "--db", db], &[0]);
 
+    // The report shows the decisions, the dismissal with its reason, and the dismissal rates.
+    w.run_ok(&["report", "--db", db, "--run", "1"], &[0]);
+    let page = std::fs::read_to_string(w.path(&format!("out/reports/{inst}.html"))).unwrap();
+    assert!(page.contains("检查人员决定") && page.contains("不予认定") && page.contains("经现场核实系设备原因"));
+    let index = std::fs::read_to_string(w.path("out/index.html")).unwrap();
+    assert!(index.contains("各检查项的不予认定比例"));
+
     // The notice: the confirmed findings, their deadline, not the dismissed one.
     let o = w.run_ok(&["notice", "--db", db, "--institution", &inst], &[0]);
     let docx = w.path(&format!("out/notices/{inst}_run1_notice.docx"));
