@@ -133,6 +133,29 @@ fn the_whole_case_from_findings_to_the_review_opinion() {
     assert!(xml.contains("2025-03-31") && xml.contains("整改通知书") && xml.contains("重新组织培训并补足学时"));
     assert!(xml.contains("依据："), "legal basis line present");
 
+    // The month's statistics table (附件1): the decisions counted in the right cells.
+    let month: String = {
+        let c = rusqlite::Connection::open(w.path(db)).unwrap();
+        c.query_row("SELECT substr(decided_at, 1, 7) FROM decisions WHERE id = 1", [], |r| r.get(0)).unwrap()
+    };
+    w.run_ok(&["stats", "--db", db, "--month", &month, "--months", "2", "--out", "stats.xlsx"], &[0]);
+    {
+        use calamine::{open_workbook, Data, Reader, Xlsx};
+        let mut wb: Xlsx<_> = open_workbook(w.path("stats.xlsx")).unwrap();
+        let sheet = wb.worksheet_range("附件1").unwrap();
+        let cell = |r: u32, c: u32| sheet.get_value((r, c)).cloned().unwrap_or(Data::Empty);
+        assert!(matches!(cell(0, 0), Data::String(s) if s.ends_with("月份工作情况统计表")));
+        assert_eq!(cell(2, 1), Data::String("对企业执法检查情况".into()));
+        assert_eq!(cell(3, 3), Data::String("查出企业问题总数（项）".into()));
+        let total = (4..40).find(|&r| cell(r, 0) == Data::String("合计".into())).expect("total row");
+        let num = |c: u32| match cell(total, c) {
+            Data::Float(f) => f,
+            other => panic!("column {c}: {other:?}"),
+        };
+        assert_eq!((num(1), num(3), num(4), num(5), num(6)), (1.0, 2.0, 1.0, 0.0, 0.0), "inspected, problems, orders");
+        assert_eq!(cell(total, 9), Data::Empty, "other departments' columns are left for manual entry");
+    }
+
     // The follow-up: the dataset continued into the next months, earlier files unchanged.
     w.run_ok(
         &[

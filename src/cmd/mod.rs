@@ -17,6 +17,7 @@ pub mod notice;
 pub mod report;
 pub mod sample_callbacks;
 pub mod score;
+pub mod stats;
 pub mod synth;
 pub mod verify;
 pub mod verify_certs;
@@ -82,6 +83,9 @@ pub enum Command {
     /// report, the records behind every finding, frames, decisions and a
     /// manifest (check it with `verify --bundle`).
     Bundle(bundle::Args),
+    /// The campaign's monthly statistics table (附件1) as XLSX, from the
+    /// decisions and audits on record in the month.
+    Stats(stats::Args),
     /// Check the store's hash-chained run ledger and re-hash the files each
     /// run wrote (and, with --dataset, read), or a bundle (--bundle): exit code 0 intact, 1 changed.
     Verify(verify::Args),
@@ -103,6 +107,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Decide(a) => decide::run(a),
         Command::Notice(a) => notice::run(a),
         Command::Bundle(a) => bundle::run(a),
+        Command::Stats(a) => stats::run(a),
         Command::Verify(a) => verify::run(a),
     }
 }

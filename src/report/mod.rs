@@ -18,6 +18,7 @@ pub mod i18n;
 pub mod mask;
 pub mod notice;
 pub mod pdf;
+pub mod stats;
 pub mod svg;
 
 pub use html::HtmlOptions;
