@@ -185,6 +185,9 @@ pub fn run(a: Args) -> Result<i32> {
     Ok(0)
 }
 
+/// The cited records and the institution's audit period.
+type Snapshot = (Vec<case::CitedRow>, Option<(String, String)>);
+
 /// The cited records and the institution's period, from the store, which
 /// must still hold the audit run's data.
 fn snapshot(
@@ -192,7 +195,7 @@ fn snapshot(
     run: &RunResult,
     institution: &str,
     findings: &[&crate::checks::Finding],
-) -> Result<(Vec<case::CitedRow>, Option<(String, String)>)> {
+) -> Result<Snapshot> {
     let current = decisions::current_inputs(&store.conn)?;
     for i in &run.inputs {
         if let Some(now) = current.get(&i.table) {
