@@ -107,7 +107,7 @@ fn the_whole_case_from_findings_to_the_review_opinion() {
     }
     let o = w.run(&["verify", "--db", db]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("decisions"), "{}", text(&o));
+    assert!(text(&o).contains("run 2: stored findings/flags/scores rows differ"), "{}", text(&o));
     {
         let c = rusqlite::Connection::open(w.path(db)).unwrap();
         c.execute("UPDATE decisions SET decided_by = ?1 WHERE id = 1", [by]).unwrap();

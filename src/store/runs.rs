@@ -401,7 +401,7 @@ fn row_differences(conn: &Connection, run_id: i64, row: &Row, rec: &RunRecord) -
     check(sha(&stored_json_array(conn, "findings", run_id)?) == rec.findings_sha256, "findings");
     check(sha(&stored_json_array(conn, "scores", run_id)?) == rec.scores_sha256, "scores");
     if !rec.rows_sha256.is_empty() {
-        check(rows_sha256(conn, run_id)? == rec.rows_sha256, "findings/flags/scores/decisions rows");
+        check(rows_sha256(conn, run_id)? == rec.rows_sha256, "findings/flags/scores rows");
     }
     if !rec.info_sha256.is_empty() {
         check(sha(&row.info) == rec.info_sha256, "info");
