@@ -187,6 +187,11 @@ fn value_text(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::Null => "（空）".into(),
         serde_json::Value::String(s) => s.clone(),
+        // Stored doubles of values read as single precision: six decimals.
+        serde_json::Value::Number(n) if n.is_f64() => {
+            let t = format!("{:.6}", n.as_f64().unwrap_or(0.0));
+            t.trim_end_matches('0').trim_end_matches('.').to_string()
+        }
         v => v.to_string(),
     }
 }
