@@ -6,6 +6,7 @@
 //! findings → [`score`] weighs them → [`report`] renders them.
 //! [`pipeline`] wires the stages for the commands in [`cmd`].
 
+pub mod case;
 pub mod checks;
 pub mod cmd;
 pub mod dataset;

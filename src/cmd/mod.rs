@@ -18,15 +18,19 @@ macro_rules! outln {
     }};
 }
 
+pub mod bundle;
 pub mod calibrate;
 pub mod compare;
+pub mod decide;
 pub mod ingest;
 pub mod merge;
 pub mod opts;
+pub mod notice;
 pub mod report;
 pub mod runs;
 pub mod sample_callbacks;
 pub mod score;
+pub mod stats;
 pub mod synth;
 pub mod verify;
 pub mod verify_certs;
@@ -83,8 +87,22 @@ pub enum Command {
     SampleCallbacks(sample_callbacks::Args),
     /// List the store's runs: id, command, status, period, inputs, start time.
     Runs(runs::Args),
+    /// Record an inspector's decision on a finding or an institution
+    /// (confirm, dismiss, rectify, suspend, fine, refer, accept); append-only,
+    /// in the ledger. `--summary`: dismissal rates per check.
+    Decide(decide::Args),
+    /// Write the 整改通知书 (rectification notice) of one institution from
+    /// its confirmed findings: DOCX (editable) and HTML/PDF.
+    Notice(notice::Args),
+    /// Write the police hand-over bundle of one institution: one ZIP with the
+    /// report, the records behind every finding, frames, decisions and a
+    /// manifest (check it with `verify --bundle`).
+    Bundle(bundle::Args),
+    /// The campaign's monthly statistics table (附件1) as XLSX, from the
+    /// decisions and audits on record in the month.
+    Stats(stats::Args),
     /// Check the store's hash-chained run ledger and re-hash the files each
-    /// run wrote (and, with --dataset, read): exit code 0 intact, 1 changed.
+    /// run wrote (and, with --dataset, read), or a bundle (--bundle): exit code 0 intact, 1 changed.
     Verify(verify::Args),
 }
 
@@ -102,6 +120,10 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::VerifyCerts(a) => verify_certs::run(a),
         Command::SampleCallbacks(a) => sample_callbacks::run(a),
         Command::Runs(a) => runs::run(a),
+        Command::Decide(a) => decide::run(a),
+        Command::Notice(a) => notice::run(a),
+        Command::Bundle(a) => bundle::run(a),
+        Command::Stats(a) => stats::run(a),
         Command::Verify(a) => verify::run(a),
     }
 }

@@ -50,6 +50,7 @@ pub fn run(a: Args) -> Result<i32> {
     let opts = HtmlOptions { lang: a.view.lang, unmasked: a.view.unmasked, mask_names: a.mask_names };
     let info = super::run_info("report", result.info.dataset.clone(), Some(&models));
     let inputs = vec![super::run_input(&store, result.info.run_id)?];
+    let decided = crate::store::decisions::list(&store.conn, None)?;
     super::recorded(&mut store, info, inputs, |_inputs| {
         let (pages, mut written) = match &a.institution {
             Some(id) => {
@@ -68,6 +69,26 @@ pub fn run(a: Args) -> Result<i32> {
                 (pages, written)
             }
         };
+        // The inspector's decisions on the pages (dismissals with their reasons).
+        if !decided.is_empty() {
+            for p in &written {
+                let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let section = if name == "index.html" {
+                    crate::report::decisions_html::rates_section(&decided, &models.scorecard)
+                } else {
+                    match result.scores.iter().find(|s| html::report_file_name(&s.institution_id) == name) {
+                        Some(s) => crate::report::decisions_html::institution_section(
+                            &decided,
+                            &s.institution_id,
+                            result.info.run_id,
+                            &models.scorecard,
+                        ),
+                        None => String::new(),
+                    }
+                };
+                crate::report::decisions_html::inject(p, &section)?;
+            }
+        }
         for p in &pages {
             outln!("report: {}", p.display());
         }

@@ -34,6 +34,17 @@ pub struct Args {
     pub formats: String,
     #[command(flatten)]
     pub models: ModelsOpt,
+    /// Continue this dataset (made with the same --seed and --institutions)
+    /// into the next months: its files unchanged, then a new period's rows.
+    #[arg(long)]
+    pub continue_from: Option<PathBuf>,
+    /// Which continuation this is (1, 2, …: new record ids end in `-F<k>`).
+    #[arg(long, default_value_t = 1)]
+    pub continuation: u32,
+    /// Institutions that rectified: their new period has no planted
+    /// patterns (comma-separated ids, or `all`).
+    #[arg(long, value_delimiter = ',')]
+    pub rectified: Vec<String>,
 }
 
 pub fn run(a: Args) -> Result<i32> {
@@ -49,7 +60,20 @@ pub fn run(a: Args) -> Result<i32> {
         video: !a.no_video && a.scale == Scale::Demo,
         mixed: a.formats == "mixed",
         frame_interval: 15.0,
+        records_salt: 0,
+        clean: a.rectified.clone(),
     };
+    if let Some(earlier) = &a.continue_from {
+        let days = synth::continuation::continue_dataset(earlier, &cfg, a.continuation.max(1), &models.operations)
+            .with_context(|| format!("cannot continue `{}` into `{}`", earlier.display(), a.out.display()))?;
+        eprintln!(
+            "synth: continued {} into {} (new period moved by {days} days, ids end in -F{})",
+            earlier.display(),
+            a.out.display(),
+            a.continuation.max(1)
+        );
+        return Ok(0);
+    }
     let s = synth::generate(&cfg, &models.operations)
         .with_context(|| format!("cannot generate a dataset in `{}`", a.out.display()))?;
     eprintln!(

@@ -28,8 +28,12 @@ use crate::store::{LedgerEntry, ProblemKind, RunRecord, Store};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The store whose ledger to check.
-    #[arg(long)]
-    pub db: PathBuf,
+    #[arg(long, required_unless_present = "bundle")]
+    pub db: Option<PathBuf>,
+    /// Check a hand-over bundle (`kaopei bundle`) against its manifest
+    /// instead, without the store.
+    #[arg(long, conflicts_with_all = ["db", "dataset", "run"])]
+    pub bundle: Option<PathBuf>,
     /// Dataset folder to re-hash the recorded input files in (default: inputs
     /// are not checked).
     #[arg(long)]
@@ -84,19 +88,23 @@ impl Tally {
 }
 
 pub fn run(a: Args) -> Result<i32> {
-    if !a.db.is_file() {
-        bail!("store `{}` does not exist", a.db.display());
+    if let Some(b) = &a.bundle {
+        return super::bundle::verify(b);
+    }
+    let db = a.db.clone().context("--db is required")?;
+    if !db.is_file() {
+        bail!("store `{}` does not exist", db.display());
     }
     if let Some(d) = &a.dataset {
         if !d.is_dir() {
             bail!("dataset folder `{}` does not exist", d.display());
         }
     }
-    let store = Store::open_read_only(&a.db)?;
+    let store = Store::open_read_only(&db)?;
     let ledger = store.ledger()?;
     if let Some(id) = a.run {
         if !ledger.iter().any(|e| e.run_id == id) {
-            bail!("run {id} is not in store `{}`", a.db.display());
+            bail!("run {id} is not in store `{}`", db.display());
         }
     }
     let mut t = Tally::default();

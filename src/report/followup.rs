@@ -7,17 +7,29 @@
 //!
 //! Nothing is recomputed: the verdict reads the severities and tiers the
 //! two runs recorded.
+//!
+//! With the inspector's decisions at hand, [`review`] judges per record
+//! and cannot be fooled by a re-export of the earlier period: every earlier
+//! record a confirmed finding cited must come back unchanged (else the
+//! verdict is 数据被改动，无法认定整改, with the changed records listed
+//! first), and a confirmed finding counts as resolved only when its rule
+//! holds on the records of the *new* period: days after the institution's
+//! own earlier audit period. Findings without flagged records (a rate
+//! over all records) cannot be split by period and stay unresolved while
+//! they persist.
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::case::{self, Action, CitedRow, Decision, Standing};
 use crate::checks::Finding;
 use crate::model::{Scorecard, Tier};
 use crate::report::html::{self, esc, HtmlOptions, Page};
 use crate::run::{RunInfo, RunResult};
 use crate::score::InstScore;
+use crate::store::decisions as recs;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -104,6 +116,323 @@ pub fn compare<'a>(card: &Scorecard, a: &'a RunResult, b: &'a RunResult, institu
         }
     }
     Ok(FollowUp { institution_id: institution.to_string(), before, after, items, pass: reasons.is_empty(), reasons })
+}
+
+/// One earlier record a confirmed finding cited that came back different.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordChange {
+    pub file: String,
+    pub record: String,
+    pub line: i64,
+    pub field: String,
+    pub old: String,
+    pub new: String,
+}
+
+/// The per-record verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// 整改合格
+    Pass,
+    /// 整改不合格
+    Fail,
+    /// 数据被改动，无法认定整改
+    Tampered,
+}
+
+impl Verdict {
+    pub fn zh(self) -> &'static str {
+        match self {
+            Verdict::Pass => "整改合格",
+            Verdict::Fail => "整改不合格",
+            Verdict::Tampered => "数据被改动，无法认定整改",
+        }
+    }
+}
+
+/// One confirmed finding in the follow-up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseItem {
+    pub check: String,
+    pub resolved: bool,
+    /// Flagged records of the new period in run B.
+    pub new_period_flags: usize,
+    /// Flagged records of the earlier period in run B (already known).
+    pub earlier_flags: usize,
+    pub detail: String,
+}
+
+/// The follow-up judged per record with the decisions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseReview {
+    pub verdict: Verdict,
+    pub changes: Vec<RecordChange>,
+    pub period_before: Option<(String, String)>,
+    pub period_after: Option<(String, String)>,
+    pub deadline: Option<String>,
+    pub items: Vec<CaseItem>,
+    /// Dismissed findings (not judged), with the reason.
+    pub dismissed: Vec<(String, String)>,
+    pub reasons: Vec<String>,
+}
+
+fn value_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "（空）".into(),
+        serde_json::Value::String(s) => s.clone(),
+        // Stored doubles of values read as single precision: six decimals.
+        serde_json::Value::Number(n) if n.is_f64() => {
+            let t = format!("{:.6}", n.as_f64().unwrap_or(0.0));
+            t.trim_end_matches('0').trim_end_matches('.').to_string()
+        }
+        v => v.to_string(),
+    }
+}
+
+/// Equal values; numbers within the last digits JSON text may carry
+/// (the snapshot went through JSON, the store holds doubles).
+fn same_value(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) if a.is_number() && b.is_number() => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+        _ => a == b,
+    }
+}
+
+/// The changes between the cited rows as decided and the rows now held.
+pub fn record_changes(cited: &[&CitedRow], now: &[CitedRow]) -> Vec<RecordChange> {
+    let index: std::collections::HashMap<(&str, &str), &CitedRow> =
+        now.iter().map(|r| ((r.table.as_str(), r.key.as_str()), r)).collect();
+    let mut out = Vec::new();
+    for old in cited {
+        let file = format!("{}.csv", old.table);
+        match index.get(&(old.table.as_str(), old.key.as_str())) {
+            None => out.push(RecordChange {
+                file,
+                record: old.key.clone(),
+                line: old.line,
+                field: "（整条记录）".into(),
+                old: "存在".into(),
+                new: "已删除".into(),
+            }),
+            Some(new) => {
+                for (k, v) in &old.fields {
+                    let nv = new.fields.get(k).unwrap_or(&serde_json::Value::Null);
+                    if !same_value(nv, v) {
+                        out.push(RecordChange {
+                            file: file.clone(),
+                            record: old.key.clone(),
+                            line: old.line,
+                            field: k.clone(),
+                            old: value_text(v),
+                            new: value_text(nv),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Judges the follow-up `fu` of run A per record: `decisions` are the
+/// institution's decisions on run A, `now` the institution's rows in run
+/// B's data (as the store holds them).
+pub fn review(fu: &FollowUp, a_run: i64, decisions: &[Decision], now: &[CitedRow], card: &Scorecard) -> CaseReview {
+    let inst = fu.institution_id.as_str();
+    let decided: Vec<Decision> =
+        decisions.iter().filter(|d| d.audit_run == a_run && d.institution_id == inst).cloned().collect();
+    let eff = case::effective(&decided);
+    let mut checks: Vec<String> = eff
+        .iter()
+        .filter(|d| d.action.needs_check())
+        .map(|d| d.check_id.clone())
+        .filter(|c| case::standing(&decided, inst, c) == Standing::Confirmed)
+        .collect();
+    checks.sort();
+    checks.dedup();
+    let dismissed: Vec<(String, String)> = eff
+        .iter()
+        .filter(|d| d.action == Action::Dismiss && case::standing(&decided, inst, &d.check_id) == Standing::Dismissed)
+        .map(|d| (d.check_id.clone(), d.reason.clone()))
+        .collect();
+    let latest_of = |c: &str| {
+        eff.iter()
+            .filter(|d| d.check_id == c && matches!(d.action, Action::Confirm | Action::Rectify))
+            .max_by_key(|d| d.id)
+            .copied()
+    };
+    let cited: Vec<&CitedRow> = checks.iter().filter_map(|c| latest_of(c)).flat_map(|d| d.cited.iter()).collect();
+    let mut seen = std::collections::HashSet::new();
+    let cited: Vec<&CitedRow> = cited.into_iter().filter(|r| seen.insert((r.table.clone(), r.key.clone()))).collect();
+    let changes = record_changes(&cited, now);
+    let period_before = eff.iter().find_map(|d| d.period.clone());
+    let period_after = recs::period(now);
+    let (_, deadline) = case::rectification(&decided, inst);
+    let mut reasons = Vec::new();
+    if checks.is_empty() {
+        reasons.push(
+            "没有经认定的问题（kaopei decide --action confirm）：无法逐条核对原始记录，不能认定整改。".to_string(),
+        );
+    }
+    let before_end = period_before.as_ref().map(|p| p.1.clone());
+    let after_end = period_after.as_ref().map(|p| p.1.clone());
+    let has_new_period = match (&before_end, &after_end) {
+        (Some(b), Some(a)) => a > b,
+        _ => false,
+    };
+    if !checks.is_empty() && !has_new_period {
+        reasons.push(format!(
+            "复查数据没有原核查期间（截至 {}）之后的新记录：整改无从认定。",
+            before_end.as_deref().unwrap_or("—")
+        ));
+    }
+    if let (Some(dl), Some(ae)) = (&deadline, &after_end) {
+        if ae.as_str() < dl.as_str() {
+            reasons.push(format!("复查数据截至 {ae}，尚未到整改期限 {dl}。"));
+        }
+    }
+    let days = recs::record_days(now);
+    let split = |fs: &[&Finding]| -> (usize, usize, bool) {
+        let (mut new, mut old, mut unsplit) = (0, 0, false);
+        for f in fs {
+            if f.flags.is_empty() {
+                unsplit = true;
+            }
+            for g in &f.flags {
+                let d = recs::flag_day(now, &days, g);
+                match (&d, &before_end) {
+                    (Some(d), Some(b)) if d > b => new += 1,
+                    _ => old += 1,
+                }
+            }
+        }
+        (new, old, unsplit)
+    };
+    let mut items = Vec::new();
+    for c in &checks {
+        let after: Vec<&Finding> =
+            fu.items.iter().filter(|i| i.check == *c).flat_map(|i| i.after.iter().copied()).collect();
+        let (new, old, unsplit) = split(&after);
+        let (resolved, detail) = if !has_new_period {
+            (false, "无新期间记录，无法复查".to_string())
+        } else if after.is_empty() {
+            (true, "新期间记录中未再发现".to_string())
+        } else if unsplit {
+            (false, "复查运行仍有此问题；其统计涵盖两期记录，无法只就新期间认定".to_string())
+        } else if new > 0 {
+            (false, format!("新期间仍有 {new} 条记录存在此问题"))
+        } else {
+            (true, format!("新期间记录中未再发现（复查运行所列 {old} 条均为原核查期间的记录）"))
+        };
+        items.push(CaseItem { check: c.clone(), resolved, new_period_flags: new, earlier_flags: old, detail });
+    }
+    // New problems of the new period weigh too.
+    for it in fu.items.iter().filter(|i| i.status == Status::New) {
+        let (new, _, unsplit) = split(&it.after);
+        let sev = Item::max_severity(&it.after).unwrap_or(0.0);
+        if (new > 0 || unsplit) && sev >= card.rectification.max_remaining_severity {
+            reasons.push(format!("复查运行发现新问题 {}（严重度 {sev:.2}）。", it.check));
+        }
+    }
+    let verdict = if !changes.is_empty() {
+        Verdict::Tampered
+    } else if reasons.is_empty() && items.iter().all(|i| i.resolved) {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    };
+    CaseReview { verdict, changes, period_before, period_after, deadline, items, dismissed, reasons }
+}
+
+/// The per-record verdict as an HTML section (the changed records first).
+pub(crate) fn review_section(p: &Page, r: &CaseReview) -> String {
+    let class = if r.verdict == Verdict::Pass { "pass" } else { "fail" };
+    let period = |x: &Option<(String, String)>| {
+        x.as_ref().map_or_else(|| "—".to_string(), |(a, b)| format!("{} – {}", esc(a), esc(b)))
+    };
+    let mut s = format!(
+        r#"<section class="verdict-block" id="case-verdict"><h2>逐条复查结论</h2><div class="verdict {class}">{}</div><p class="method">原核查期间（本机构）：{} · 复查期间（本机构）：{} · 整改期限：{}</p>"#,
+        r.verdict.zh(),
+        period(&r.period_before),
+        period(&r.period_after),
+        r.deadline.as_deref().map_or_else(|| "—".to_string(), esc)
+    );
+    if !r.changes.is_empty() {
+        let _ = write!(
+            s,
+            r#"<h3>被改动或删除的原核查记录（{} 处）</h3><table><thead><tr><th>文件</th><th>记录</th><th class="num">原行号</th><th>字段</th><th>原值 → 现值</th></tr></thead><tbody>"#,
+            r.changes.len()
+        );
+        for c in &r.changes {
+            let _ = write!(
+                s,
+                r#"<tr><td>{}</td><td>{}</td><td class="num">{}</td><td>{}</td><td>{} → {}</td></tr>"#,
+                esc(&c.file),
+                p.txt(&c.record),
+                c.line,
+                esc(&c.field),
+                p.txt(&c.old),
+                p.txt(&c.new)
+            );
+        }
+        s.push_str("</tbody></table>");
+    }
+    if !r.reasons.is_empty() {
+        s.push_str("<ul>");
+        for x in &r.reasons {
+            let _ = write!(s, "<li>{}</li>", esc(x));
+        }
+        s.push_str("</ul>");
+    }
+    s.push_str(r#"<table><thead><tr><th>经认定的问题</th><th>结果</th><th class="num">新期间记录</th><th class="num">原期间记录</th><th>说明</th></tr></thead><tbody>"#);
+    for i in &r.items {
+        let _ = write!(
+            s,
+            r#"<tr><td>{} <code>{}</code></td><td>{}</td><td class="num">{}</td><td class="num">{}</td><td>{}</td></tr>"#,
+            p.check_title(&i.check),
+            esc(&i.check),
+            if i.resolved { "已整改" } else { "未整改" },
+            i.new_period_flags,
+            i.earlier_flags,
+            esc(&i.detail)
+        );
+    }
+    for (c, why) in &r.dismissed {
+        let _ = write!(
+            s,
+            r#"<tr><td>{} <code>{}</code></td><td>不予认定</td><td class="num">—</td><td class="num">—</td><td>{}</td></tr>"#,
+            p.check_title(c),
+            esc(c),
+            p.txt(why)
+        );
+    }
+    s.push_str("</tbody></table></section>");
+    s
+}
+
+/// Writes the follow-up page with the per-record verdict on top.
+pub fn write_with_review(
+    out: &Path,
+    fu: &FollowUp,
+    a: &RunResult,
+    b: &RunResult,
+    card: &Scorecard,
+    opts: &HtmlOptions,
+    r: &CaseReview,
+) -> Result<PathBuf> {
+    let path = write(out, fu, a, b, card, opts)?;
+    let page = std::fs::read_to_string(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    let p = Page::new(opts, card);
+    let section = review_section(&p, r);
+    // The per-record verdict replaces the check-level one at the top.
+    let page = match (page.find(r#"<section class="verdict-block" id="verdict">"#), page.find(r#"<section id="runs">"#))
+    {
+        (Some(i), Some(j)) if i < j => format!("{}{section}{}", &page[..i], &page[j..]),
+        _ => page,
+    };
+    crate::output::write_atomic(&path, page.as_bytes())
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok(path)
 }
 
 /// Writes the follow-up page to `DIR/followup/<id>_run<A>_run<B>.html`.

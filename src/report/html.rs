@@ -342,7 +342,14 @@ impl<'a> Page<'a> {
         );
         for (name, kind) in &e.columns {
             let cls = if matches!(kind, ColKind::Number) { r#" class="num""# } else { "" };
-            let _ = write!(s, "<th{cls}>{}</th>", self.txt(name));
+            match crate::report::columns::zh(name).filter(|_| self.lang == Lang::Zh) {
+                Some(zh) => {
+                    let _ = write!(s, r#"<th{cls} title="{}">{}</th>"#, esc(name), esc(&zh));
+                }
+                None => {
+                    let _ = write!(s, "<th{cls}>{}</th>", self.txt(name));
+                }
+            }
         }
         s.push_str("</tr></thead><tbody>");
         for row in &e.rows {
@@ -358,7 +365,27 @@ impl<'a> Page<'a> {
             }
             s.push_str("</tr>");
         }
-        s.push_str("</tbody></table></div></div>");
+        s.push_str("</tbody></table></div>");
+        if e.rows.len() < e.total_rows {
+            // Where the rest is: the finding keeps every record's id.
+            let _ = write!(
+                s,
+                r#"<p class="src cut">{}</p>"#,
+                self.lang.pick(
+                    &format!(
+                        "此表只列出前 {} 行（共 {} 行）。其余记录：flags.csv 中本检查项的全部记录；移送材料（kaopei bundle）的 evidence/records_*.csv 含每条记录的全部字段。",
+                        e.rows.len(),
+                        e.total_rows
+                    ),
+                    &format!(
+                        "Only the first {} of {} rows are shown. The rest: this check's rows in flags.csv; the hand-over bundle (kaopei bundle) has every record whole in evidence/records_*.csv.",
+                        e.rows.len(),
+                        e.total_rows
+                    ),
+                )
+            );
+        }
+        s.push_str("</div>");
         s
     }
 

@@ -9,12 +9,17 @@
 //! escaped, and ID and phone numbers are masked unless `unmasked` is set.
 //! Every user-visible string comes from [`i18n`].
 
+pub mod columns;
 pub mod csv_out;
+pub mod decisions_html;
+pub mod document;
 pub mod followup;
 pub mod html;
 pub mod i18n;
 pub mod mask;
+pub mod notice;
 pub mod pdf;
+pub mod stats;
 pub mod svg;
 pub mod xlsx_out;
 

@@ -13,6 +13,7 @@
 //! **Architecture invariant:** only this module speaks SQL.
 
 pub mod callbacks;
+pub mod decisions;
 pub mod frame_cache;
 pub mod load;
 pub mod runs;

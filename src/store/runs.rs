@@ -364,7 +364,8 @@ fn value_json(v: rusqlite::types::ValueRef) -> serde_json::Value {
     }
 }
 
-/// SHA-256 over run `run_id`'s rows in `findings`, `flags` and `scores`,
+/// SHA-256 over run `run_id`'s rows in `findings`, `flags` and `scores`
+/// (and `decisions`, when it recorded any),
 /// every column but the row id, in insertion order (one JSON array a row).
 /// Computed from the stored rows both when the run closes and when it is
 /// verified, so the encoding is the same by construction.
@@ -383,6 +384,24 @@ pub fn rows_sha256(conn: &Connection, run_id: i64) -> rusqlite::Result<String> {
         let mut rows = st.query([run_id])?;
         while let Some(r) = rows.next()? {
             let vals = (0..n).map(|i| r.get_ref(i).map(value_json)).collect::<rusqlite::Result<Vec<_>>>()?;
+            h.update(json(&vals).as_bytes());
+            h.update(b"\n");
+        }
+    }
+    // A `decide` run's decision rows; runs without any hash as before.
+    if super::decisions::has_table(conn)? {
+        let mut st = conn.prepare(
+            "SELECT audit_run, institution_id, check_id, action, supersedes, decided_by, decided_at, json \
+             FROM decisions WHERE run_id = ?1 ORDER BY id",
+        )?;
+        let mut rows = st.query([run_id])?;
+        let mut first = true;
+        while let Some(r) = rows.next()? {
+            if first {
+                h.update(b"decisions\n");
+                first = false;
+            }
+            let vals = (0..8).map(|i| r.get_ref(i).map(value_json)).collect::<rusqlite::Result<Vec<_>>>()?;
             h.update(json(&vals).as_bytes());
             h.update(b"\n");
         }

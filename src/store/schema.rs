@@ -157,6 +157,9 @@ CREATE INDEX field_defects_by_table ON field_defects(table_name, line);
 ALTER TABLE rejects ADD COLUMN institution_id TEXT;
 ALTER TABLE rejects ADD COLUMN training_institution_id TEXT;
 "#,
+    // 4: the inspector's decisions (see `store::decisions`). Written with
+    // IF NOT EXISTS so it stays correct if migrations are renumbered.
+    crate::store::decisions::MIGRATION,
 ];
 
 /// The schema version this build writes.

@@ -141,7 +141,7 @@ pub struct Centre {
 }
 
 pub fn centre(ctx: &Ctx, c: &InstPlan) -> Centre {
-    let mut rng = unit_rng(ctx.seed, c.idx as u64, STREAM_CENTRE);
+    let mut rng = unit_rng(ctx.centre_seed, c.idx as u64, STREAM_CENTRE);
     let n_rooms = match c.profile.size {
         Size::Tiny | Size::Small => 1,
         Size::Medium => 2,

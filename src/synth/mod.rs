@@ -20,6 +20,7 @@
 pub mod callback;
 pub mod cctv;
 pub mod cert;
+pub mod continuation;
 pub mod exam;
 pub mod people;
 pub mod plan;
@@ -200,6 +201,9 @@ impl Table {
 /// What the generators share (read-only).
 pub struct Ctx<'a> {
     pub seed: u64,
+    /// Seed of the centres' rooms (the plan's seed even when a
+    /// continuation draws its records from another).
+    pub centre_seed: u64,
     pub scale: Scale,
     pub ops: &'a Operations,
     /// Sampled sessions with CCTV per centre (0 = no CCTV table).
@@ -211,7 +215,7 @@ pub struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     #[cfg(test)]
     pub fn for_tests(ops: &'a Operations) -> Ctx<'a> {
-        Ctx { seed: 1, scale: Scale::Demo, ops, videos_per_centre: 3, frame_interval: 10.0 }
+        Ctx { seed: 1, centre_seed: 1, scale: Scale::Demo, ops, videos_per_centre: 3, frame_interval: 10.0 }
     }
 }
 
@@ -330,6 +334,12 @@ pub struct Config {
     pub mixed: bool,
     /// Seconds between video frames (15 s keeps a 2-hour clip near 200 KB).
     pub frame_interval: f64,
+    /// Mixed into the records' seed (0 = none): a continuation's new
+    /// records differ from the earlier ones, institutions stay the same.
+    pub records_salt: u64,
+    /// Institutions generated without planted patterns (`all` = every one):
+    /// a continuation in which they rectified.
+    pub clean: Vec<String>,
 }
 
 /// What was generated.
@@ -354,9 +364,15 @@ pub fn generate(cfg: &Config, ops: &Operations) -> Result<Summary, SynthError> {
     if cfg.institutions == 0 {
         return Err(SynthError::Invalid("`--institutions` must be at least 1".into()));
     }
-    let plan = plan::build(cfg.institutions, cfg.seed, cfg.scale, cfg.video, ops);
+    let mut plan = plan::build(cfg.institutions, cfg.seed, cfg.scale, cfg.video, ops);
+    for i in plan.insts.iter_mut() {
+        if cfg.clean.iter().any(|c| c == "all" || *c == i.id) {
+            i.patterns.clear();
+        }
+    }
     let ctx = Ctx {
-        seed: cfg.seed,
+        seed: cfg.seed ^ cfg.records_salt,
+        centre_seed: cfg.seed,
         scale: cfg.scale,
         ops,
         videos_per_centre: if cfg.video { 2 } else { 0 },
