@@ -60,6 +60,11 @@ pub struct Params {
     pub unreachable_max_severity: f64,
     /// Institutions with calls needed besides this one for a peer rate.
     pub min_peers: u32,
+    /// Institutions extreme at this upper tail under the fit of all are
+    /// left out of the peer null.
+    pub peer_trim_p: f64,
+    /// At most this share of institutions is left out that way.
+    pub peer_trim_max_share: f64,
     /// Sampling weight of a trainee without training/exam flags.
     pub base_weight: f64,
     /// Sampling weight of a trainee flagged by a `training.*` or `exam.*` check.
@@ -129,13 +134,14 @@ pub fn run(ctx: &Ctx) -> Vec<Finding> {
         let units: Vec<(u64, u64)> =
             insts.iter().map(|&i| (u64::from(per[&i][k_i]), u64::from(per[&i][n_i]))).collect();
         let peers = units.iter().filter(|u| u.1 > 0).count() as u32;
+        let keep = betabinom::keep_mask(&units, p.peer_trim_p, p.peer_trim_max_share);
         let mut tested: Vec<(u32, u32, u32, BetaBinom)> = Vec::new();
         for (j, &i) in insts.iter().enumerate() {
             let (k, n) = (per[&i][k_i], per[&i][n_i]);
             if n < p.min_trainees.max(1) {
                 continue;
             }
-            let null = peer_null(&units, j, base, peers, p);
+            let null = peer_null(&units, &keep, j, base, peers, p);
             tested.push((i, k, n, null));
         }
         let pv: Vec<f64> = tested.iter().map(|&(_, k, n, bb)| bb.upper_tail(u64::from(k), u64::from(n))).collect();
@@ -159,6 +165,7 @@ pub fn run(ctx: &Ctx) -> Vec<Finding> {
     if peers_with_calls > p.min_peers {
         let units: Vec<(u64, u64)> =
             insts.iter().map(|&i| (u64::from(per[&i][0] - per[&i][1]), u64::from(per[&i][0]))).collect();
+        let keep = betabinom::keep_mask(&units, p.peer_trim_p, p.peer_trim_max_share);
         let mut tested = Vec::new();
         for (j, &i) in insts.iter().enumerate() {
             let (n, u) = (per[&i][0], per[&i][0] - per[&i][1]);
@@ -168,7 +175,7 @@ pub fn run(ctx: &Ctx) -> Vec<Finding> {
             }
             // Half a trainee keeps the rate positive when no peer call failed.
             let rate = (f64::from(pu) + 0.5) / (f64::from(pn) + 1.0);
-            let rho = betabinom::fit_without(&units, j).map_or(0.0, |f| f.rho);
+            let rho = betabinom::fit_kept_without(&units, &keep, j).map_or(0.0, |f| f.rho);
             let bb = BetaBinom { p: rate, rho, units: insts.len() - 1 };
             tested.push((i, u, n, rate, bb.upper_tail(u64::from(u), u64::from(n))));
         }
@@ -190,13 +197,14 @@ pub fn run(ctx: &Ctx) -> Vec<Finding> {
     out
 }
 
-/// The null of unit `j`: the beta-binomial of the other units when more
+/// The null of unit `j`: the beta-binomial of the other units (those in
+/// `keep`: not already extreme under the fit of all) when more
 /// than `min_peers` of them were called, its mean raised to `base` when the
 /// peers are below it (a province of spotless peers does not make one
 /// confused trainee evidence); the plain binomial at `base` otherwise.
-fn peer_null(units: &[(u64, u64)], j: usize, base: f64, peers: u32, p: &Params) -> BetaBinom {
+fn peer_null(units: &[(u64, u64)], keep: &[bool], j: usize, base: f64, peers: u32, p: &Params) -> BetaBinom {
     let own = units.get(j).is_some_and(|u| u.1 > 0) as u32;
-    match betabinom::fit_without(units, j).filter(|_| peers - own > p.min_peers) {
+    match betabinom::fit_kept_without(units, keep, j).filter(|_| peers - own > p.min_peers) {
         Some(f) if f.p >= base => f,
         Some(f) => BetaBinom { p: base, ..f },
         None => BetaBinom { p: base, rho: 0.0, units: 0 },

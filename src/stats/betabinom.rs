@@ -88,6 +88,58 @@ pub fn fit_without(units: &[(u64, u64)], skip: usize) -> Option<BetaBinom> {
     fit(&rest)
 }
 
+/// Which units a robust fit keeps: those not extreme (upper tail ≥
+/// `trim_p`) under the fit of the kept units. The moments are not robust:
+/// a few units with a real excess (the very ones a check looks for)
+/// inflate ρ and hide each other. So, as funnel plots winsorise their
+/// z-scores before estimating overdispersion (Spiegelhalter 2005), the
+/// first fit leaves out the `max_share` of units with the highest shares;
+/// then the units extreme under the fit are dropped, the rest refitted, and
+/// every unit re-judged against the refit until the kept set is stable (at
+/// most 20 rounds). At most `max_share` of the units are dropped (the most
+/// extreme first): a rate most units share is the honest spread, not
+/// contamination.
+pub fn keep_mask(units: &[(u64, u64)], trim_p: f64, max_share: f64) -> Vec<bool> {
+    let mut keep = vec![true; units.len()];
+    let max_drop = (max_share * units.len() as f64).floor() as usize;
+    let share = |i: usize| if units[i].1 == 0 { 0.0 } else { units[i].0 as f64 / units[i].1 as f64 };
+    let mut by_share: Vec<usize> = (0..units.len()).collect();
+    by_share.sort_by(|&a, &b| share(b).total_cmp(&share(a)).then(a.cmp(&b)));
+    let first: Vec<(u64, u64)> = by_share[max_drop.min(units.len())..].iter().map(|&i| units[i]).collect();
+    let Some(mut f) = fit(&first).or_else(|| fit(units)) else { return keep };
+    for _ in 0..20 {
+        let tails: Vec<f64> = units.iter().map(|&(k, n)| if n == 0 { 1.0 } else { f.upper_tail(k, n) }).collect();
+        let mut order: Vec<usize> = (0..units.len()).filter(|&i| tails[i] < trim_p).collect();
+        order.sort_by(|&a, &b| tails[a].total_cmp(&tails[b]).then(a.cmp(&b)));
+        order.truncate(max_drop);
+        let mut next = vec![true; units.len()];
+        for i in order {
+            next[i] = false;
+        }
+        if next == keep {
+            break;
+        }
+        keep = next;
+        let kept: Vec<(u64, u64)> = units.iter().zip(&keep).filter(|(_, &m)| m).map(|(&u, _)| u).collect();
+        match fit(&kept) {
+            Some(g) => f = g,
+            None => break,
+        }
+    }
+    keep
+}
+
+/// The fit of the units in `keep` other than `skip`.
+pub fn fit_kept_without(units: &[(u64, u64)], keep: &[bool], skip: usize) -> Option<BetaBinom> {
+    let rest: Vec<(u64, u64)> = units
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != skip && keep.get(i).copied().unwrap_or(true))
+        .map(|(_, &u)| u)
+        .collect();
+    fit(&rest)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +176,21 @@ mod tests {
         assert!(fit(&[(1, 10)]).is_none());
         let f = fit_without(&[(1, 10), (90, 100), (1, 10)], 1).unwrap();
         close(f.p, 0.1, 1e-12);
+        // One unit far out is dropped from the fit the others are tested against.
+        // 20 honest units of 20 with 0-3 events and two far out (16 and
+        // 18 of 20): the two are dropped; then the honest ones shape the null.
+        let mut units: Vec<(u64, u64)> = (0..20).map(|i| ([0, 1, 2, 3, 1][i % 5], 20)).collect();
+        units.extend([(16, 20), (18, 20)]);
+        let keep = keep_mask(&units, 0.01, 0.2);
+        assert!(keep[..20].iter().all(|&k| k), "{keep:?}");
+        assert!(!keep[20] && !keep[21], "{keep:?}");
+        let f = fit_kept_without(&units, &keep, 0).unwrap();
+        close(f.p, 28.0 / 380.0, 1e-12);
+        // At most a fifth dropped: zero-inflated rates (most units 0) keep their spread.
+        let units: Vec<(u64, u64)> = (0..20).map(|i| if i < 12 { (0, 20) } else { (3, 20) }).collect();
+        assert_eq!(
+            keep_mask(&units, 0.01, 0.2).iter().filter(|&&k| !k).count().min(4),
+            keep_mask(&units, 0.01, 0.2).iter().filter(|&&k| !k).count()
+        );
     }
 }

@@ -114,6 +114,8 @@ pub struct Params {
     pub proxy_min_share: f64,
     pub proxy_full_share: f64,
     // time_heaping
+    pub peer_trim_p: f64,
+    pub peer_trim_max_share: f64,
     pub heaping_min_days: u64,
     pub heaping_min_peers: usize,
     pub heaping_day_share: f64,
@@ -335,12 +337,29 @@ pub(crate) struct PeerTest {
 /// Tests each unit `(kind, events, trials)` against its peers: institutions
 /// of the same kind when more than `min_peers` of them have trials, else all
 /// institutions; the peers' beta-binomial (method of moments, this unit left
-/// out, so its own excess does not widen its null), its mean raised to
+/// out, so its own excess does not widen its null, and without the units
+/// already extreme at `trim.0` under the fit of their kind, at most a share
+/// `trim.1` of them, see [`betabinom::keep_mask`]), its mean raised to
 /// `floor` (an honest rate the data must beat whatever the peers do); the
 /// binomial at `floor` with `min_peers` or fewer peers (p = 1 when `floor`
 /// is 0: nothing to compare with). Exact upper tails,
 /// Benjamini–Hochberg across all units.
-pub(crate) fn peer_tests(units: &[(InstKind, u64, u64)], min_peers: usize, floor: f64) -> Vec<PeerTest> {
+pub(crate) fn peer_tests(
+    units: &[(InstKind, u64, u64)],
+    min_peers: usize,
+    floor: f64,
+    trim: (f64, f64),
+) -> Vec<PeerTest> {
+    // Units already extreme under the fit of their kind do not shape the null.
+    let mut keep = vec![true; units.len()];
+    for kind in [InstKind::Training, InstKind::Exam, InstKind::Both] {
+        let idx: Vec<usize> = (0..units.len()).filter(|&j| units[j].0 == kind).collect();
+        let mask =
+            betabinom::keep_mask(&idx.iter().map(|&j| (units[j].1, units[j].2)).collect::<Vec<_>>(), trim.0, trim.1);
+        for (&j, m) in idx.iter().zip(mask) {
+            keep[j] = m;
+        }
+    }
     let mut out: Vec<PeerTest> = Vec::with_capacity(units.len());
     for (i, &(kind, k, n)) in units.iter().enumerate() {
         let pick = |same: bool| -> Vec<usize> {
@@ -349,7 +368,8 @@ pub(crate) fn peer_tests(units: &[(InstKind, u64, u64)], min_peers: usize, floor
         let same = pick(true);
         let (peers, by_kind) = if same.len() > min_peers { (same, true) } else { (pick(false), false) };
         let fitted = if peers.len() > min_peers {
-            betabinom::fit(&peers.iter().map(|&j| (units[j].1, units[j].2)).collect::<Vec<_>>())
+            let kept: Vec<(u64, u64)> = peers.iter().filter(|&&j| keep[j]).map(|&j| (units[j].1, units[j].2)).collect();
+            betabinom::fit(&kept)
         } else {
             None
         };
