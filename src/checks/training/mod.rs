@@ -25,8 +25,8 @@
 //! A pattern honest institutions also produce is evidence only against a
 //! null estimated from comparable units — the other institutions of the
 //! same kind ([`peer_tests`]: beta-binomial, this institution left out, BH
-//! across institutions) — and its severity is [`evidence_severity`]:
-//! effect part × significance part, 0 when not significant.
+//! across institutions) — and its severity is the scorecard's `q_effect`
+//! form: effect part × significance part, 0 when not significant.
 //!
 //! | check | kind | null | statistic | severity |
 //! |---|---|---|---|---|
@@ -60,7 +60,8 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use serde::Deserialize;
 
-use super::{Ctx, EvidenceTable, Finding};
+use super::severity::SeverityForm;
+use super::{Ctx, EvidenceTable, Finding, TrainingCheck};
 use crate::dataset::intern::Sym;
 use crate::dataset::rows::{Attendance, Class, InstKind, OpRef, Tables, Ts};
 use crate::stats::betabinom::{self, BetaBinom};
@@ -119,10 +120,7 @@ pub struct Params {
     pub heaping_min_days: u64,
     pub heaping_min_peers: usize,
     pub heaping_day_share: f64,
-    pub heaping_q: f64,
-    pub heaping_full_q: f64,
     pub heaping_min_excess: f64,
-    pub heaping_full_excess: f64,
     // online_farming
     pub device_max_persons: usize,
     pub device_overlap_min_minutes: f64,
@@ -139,10 +137,7 @@ pub struct Params {
     pub face_min_rows: usize,
     pub face_base_rate: f64,
     pub face_min_peers: usize,
-    pub face_q: f64,
-    pub face_full_q: f64,
     pub face_min_excess: f64,
-    pub face_full_excess: f64,
     // backfilled
     pub backfill_grace_days: i32,
     pub backfill_min_persons: usize,
@@ -153,21 +148,23 @@ pub struct Params {
     pub noatt_full_share: f64,
 }
 
-/// Check ids of this family.
+/// Check codes of this family (short names for [`TrainingCheck`]).
 pub mod ids {
-    pub const HOURS_SHORT: &str = "training.hours_short";
-    pub const NOT_IN_MODEL: &str = "training.not_in_model";
-    pub const COMPRESSED: &str = "training.compressed_schedule";
-    pub const PERSON_OVERLAP: &str = "training.person_overlap";
-    pub const INSTRUCTOR_OVERLAP: &str = "training.instructor_overlap";
-    pub const ROOM_OVER_CAPACITY: &str = "training.room_over_capacity";
-    pub const ROSTER_OVER_CAPACITY: &str = "training.roster_over_capacity";
-    pub const PROXY_SIGNIN: &str = "training.proxy_signin";
-    pub const TIME_HEAPING: &str = "training.time_heaping";
-    pub const ONLINE_FARMING: &str = "training.online_farming";
-    pub const FACE_MISMATCH: &str = "training.face_mismatch";
-    pub const BACKFILLED: &str = "training.backfilled";
-    pub const NO_ATTENDANCE: &str = "training.no_attendance_record";
+    use crate::checks::TrainingCheck;
+
+    pub const HOURS_SHORT: TrainingCheck = TrainingCheck::HoursShort;
+    pub const NOT_IN_MODEL: TrainingCheck = TrainingCheck::NotInModel;
+    pub const COMPRESSED: TrainingCheck = TrainingCheck::CompressedSchedule;
+    pub const PERSON_OVERLAP: TrainingCheck = TrainingCheck::PersonOverlap;
+    pub const INSTRUCTOR_OVERLAP: TrainingCheck = TrainingCheck::InstructorOverlap;
+    pub const ROOM_OVER_CAPACITY: TrainingCheck = TrainingCheck::RoomOverCapacity;
+    pub const ROSTER_OVER_CAPACITY: TrainingCheck = TrainingCheck::RosterOverCapacity;
+    pub const PROXY_SIGNIN: TrainingCheck = TrainingCheck::ProxySignin;
+    pub const TIME_HEAPING: TrainingCheck = TrainingCheck::TimeHeaping;
+    pub const ONLINE_FARMING: TrainingCheck = TrainingCheck::OnlineFarming;
+    pub const FACE_MISMATCH: TrainingCheck = TrainingCheck::FaceMismatch;
+    pub const BACKFILLED: TrainingCheck = TrainingCheck::Backfilled;
+    pub const NO_ATTENDANCE: TrainingCheck = TrainingCheck::NoAttendanceRecord;
 }
 
 /// Row groupings every check shares, built once per run.
@@ -305,22 +302,15 @@ pub(crate) fn manual_entries(att: &[Attendance], min_share: f64, min_rows: usize
     (manual, placeholders)
 }
 
-/// Severity from evidence (the training family's documented form):
-/// `effect part × significance part`, each in [0, 1] with no floor. The
-/// effect part is `effect / full_effect`; the significance part is
-/// `ln(q_level / q) / ln(q_level / full_q)`, 0 at the decision level and 1
-/// at `full_q`; a q at or above `q_level` is no finding (severity 0).
-pub(crate) fn evidence_severity(effect: f64, full_effect: f64, q: f64, q_level: f64, full_q: f64) -> f64 {
-    if !(q < q_level) || effect <= 0.0 {
-        return 0.0;
+/// The parameters of a check's `q_effect` severity form (alpha, full_q,
+/// full_effect): the decision level and the scale its method text states.
+/// (1, 1, 1) when the check has another form or none (the load validates
+/// the forms, so this is only a fallback).
+pub(crate) fn q_effect(ctx: &Ctx, check: TrainingCheck) -> (f64, f64, f64) {
+    match ctx.card.check(check).and_then(|c| c.severity.as_ref()) {
+        Some(SeverityForm::QEffect { alpha, full_q, full_effect, .. }) => (*alpha, *full_q, *full_effect),
+        _ => (1.0, 1.0, 1.0),
     }
-    let e = share_severity(effect, full_effect);
-    let s = if full_q >= q_level {
-        1.0
-    } else {
-        ((q_level / q.max(1e-300)).ln() / (q_level / full_q).ln()).clamp(0.0, 1.0)
-    };
-    e * s
 }
 
 /// One unit's test against its peers (see [`peer_tests`]).

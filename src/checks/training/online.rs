@@ -15,7 +15,8 @@
 use crate::checks::{ColKind, Ctx, EvidenceTable, Finding, SubjectKind};
 use crate::dataset::rows::{day_of, fmt_ts, Mode, Ts};
 
-use super::{evidence_severity, ids, minutes, pct, push_row, share_severity, Index, Params, PeerTest};
+use super::{ids, minutes, pct, push_row, q_effect, share_severity, Index, Params, PeerTest};
+use crate::checks::severity::Evidence;
 use crate::dataset::rows::InstKind;
 
 const WHY_SHARED: u8 = 1;
@@ -228,7 +229,7 @@ pub(super) fn face_stat(ix: &Index, inst: u32, rows: &[u32], p: &Params) -> Opti
 /// records is tested against its peers' ([`super::peer_tests`]: the
 /// beta-binomial of institutions of the same kind, mean at least
 /// `face_base_rate`), BH across institutions; a finding where q <
-/// `face_q`, the excess over the null rate reaches `face_min_excess` and at
+/// the severity form's `alpha`, the excess over the null rate reaches `face_min_excess` and at
 /// least `face_min_rows` records failed.
 pub(super) fn face_mismatch(ctx: &Ctx, ix: &Index, stats: Vec<FaceStat>) -> Vec<Finding> {
     let p = &ctx.params.training;
@@ -247,8 +248,9 @@ fn face_finding(ctx: &Ctx, ix: &Index, st: &FaceStat, test: &PeerTest, m: usize)
     if bad.len() < p.face_min_rows || excess < p.face_min_excess {
         return None;
     }
-    let sev = evidence_severity(excess, p.face_full_excess, test.q, p.face_q, p.face_full_q);
-    if sev <= 0.0 {
+    let (alpha, full_q, full_effect) = q_effect(ctx, ids::FACE_MISMATCH);
+    let sev = ctx.severity(ids::FACE_MISMATCH, &Evidence::default().with_q(test.q).with_effect(excess));
+    if test.q >= alpha || sev <= 0.0 {
         return None;
     }
     let mut tr = EvidenceTable::new(
@@ -317,14 +319,14 @@ fn face_finding(ctx: &Ctx, ix: &Index, st: &FaceStat, test: &PeerTest, m: usize)
             )
             .method(
                 format!(
-                    "光线、眼镜、旧证件照会使诚信机构也有少量比对失败，因此以同行为对照：有人脸比对分的学时记录中比对分低于 {} 的比例，与{peers}（不含本机构，{} 个）拟合的 β-二项分布比较（均值 {}，不低于基准 {}；ρ={:.3}），精确上尾概率在 {m} 个机构间做 BH 校正；q < {}、超出 ≥ {} 且不少于 {} 条时报告。严重度 = min(1, 超出 ÷ {}) × min(1, ln({}/q) ÷ ln({}/{}))。",
-                    p.face_min, null.units, pct(null.p), pct(p.face_base_rate), null.rho, p.face_q,
-                    pct(p.face_min_excess), p.face_min_rows, pct(p.face_full_excess), p.face_q, p.face_q, p.face_full_q
+                    "光线、眼镜、旧证件照会使诚信机构也有少量比对失败，因此以同行为对照：有人脸比对分的学时记录中比对分低于 {} 的比例，与{peers}（不含本机构，{} 个）拟合的 β-二项分布比较（均值 {}，不低于基准 {}；ρ={:.3}），精确上尾概率在 {m} 个机构间做 BH 校正；q < {}、超出 ≥ {} 且不少于 {} 条时报告。严重度 = min(1, 超出 ÷ {}) × min(1, log10({}/q) ÷ log10({}/{}))。",
+                    p.face_min, null.units, pct(null.p), pct(p.face_base_rate), null.rho, alpha,
+                    pct(p.face_min_excess), p.face_min_rows, pct(full_effect), alpha, alpha, full_q
                 ),
                 format!(
-                    "Bad light, glasses or an old ID photo fail some honest face checks, so peers are the reference: the share of face-checked records scoring below {} against a beta-binomial fitted to {peers} ({} units, this one left out; mean {}, at least the base rate {}; ρ={:.3}); exact upper tail, BH across {m} institutions; reported when q < {}, the excess is at least {} and at least {} records failed. Severity = min(1, excess ÷ {}) × min(1, ln({}/q) ÷ ln({}/{})).",
-                    p.face_min, null.units, pct(null.p), pct(p.face_base_rate), null.rho, p.face_q,
-                    pct(p.face_min_excess), p.face_min_rows, pct(p.face_full_excess), p.face_q, p.face_q, p.face_full_q
+                    "Bad light, glasses or an old ID photo fail some honest face checks, so peers are the reference: the share of face-checked records scoring below {} against a beta-binomial fitted to {peers} ({} units, this one left out; mean {}, at least the base rate {}; ρ={:.3}); exact upper tail, BH across {m} institutions; reported when q < {}, the excess is at least {} and at least {} records failed. Severity = min(1, excess ÷ {}) × min(1, log10({}/q) ÷ log10({}/{})).",
+                    p.face_min, null.units, pct(null.p), pct(p.face_base_rate), null.rho, alpha,
+                    pct(p.face_min_excess), p.face_min_rows, pct(full_effect), alpha, alpha, full_q
                 ),
             )
             .evidence(tr),

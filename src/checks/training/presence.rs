@@ -662,7 +662,10 @@ mod tests {
         let f = fx.run_check(ids::ROSTER_OVER_CAPACITY);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].evidence[0].rows[0][3], "45");
-        assert!(fx.card.checks[ids::ROSTER_OVER_CAPACITY].weight < fx.card.checks[ids::ROOM_OVER_CAPACITY].weight);
+        assert!(
+            fx.card.check(ids::ROSTER_OVER_CAPACITY).unwrap().weight
+                < fx.card.check(ids::ROOM_OVER_CAPACITY).unwrap().weight
+        );
     }
 
     #[test]

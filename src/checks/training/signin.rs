@@ -25,7 +25,8 @@ use crate::checks::{Chart, ColKind, Ctx, EvidenceTable, Finding, SubjectKind};
 use crate::dataset::intern::Sym;
 use crate::dataset::rows::{day_of, fmt_day, fmt_ts, Day, InstKind, Ts};
 
-use super::{evidence_severity, ids, pct, push_row, share_severity, Index, Params};
+use super::{ids, pct, push_row, q_effect, share_severity, Index, Params};
+use crate::checks::severity::Evidence;
 
 fn distinct(mut v: Vec<u32>) -> usize {
     v.sort_unstable();
@@ -329,7 +330,8 @@ pub(super) fn heap_stat(ix: &Index, inst: u32, rows: &[u32], p: &Params) -> Opti
 /// rate of its peers (institutions of the same kind; all institutions when
 /// fewer than `heaping_min_peers` of that kind were tested): a
 /// beta-binomial fitted to the peers without the institution, its exact
-/// upper tail, BH across institutions; a finding where q < `heaping_q` and
+/// upper tail, BH across institutions; a finding where q < the severity
+/// form's `alpha` and
 /// the excess over the peer rate reaches `heaping_min_excess`.
 pub(super) fn time_heaping(ctx: &Ctx, ix: &Index, stats: Vec<HeapStat>) -> Vec<Finding> {
     let p = &ctx.params.training;
@@ -345,6 +347,7 @@ pub(super) fn time_heaping(ctx: &Ctx, ix: &Index, stats: Vec<HeapStat>) -> Vec<F
     let kinds: Vec<(InstKind, u64, u64)> = stats.iter().zip(&units).map(|(s, u)| (s.kind, u.0, u.1)).collect();
     let tests = super::peer_tests(&kinds, p.heaping_min_peers, 0.0, (p.peer_trim_p, p.peer_trim_max_share));
     let m = tests.len();
+    let (alpha, full_q, full_effect) = q_effect(ctx, ids::TIME_HEAPING);
     let mut out = Vec::new();
     for (i, test) in tests.into_iter().enumerate() {
         let (bb, pv, q, by_kind) = (test.null, test.p_value, test.q, test.by_kind);
@@ -352,10 +355,10 @@ pub(super) fn time_heaping(ctx: &Ctx, ix: &Index, stats: Vec<HeapStat>) -> Vec<F
         let (k, n) = units[i];
         let share = k as f64 / n as f64;
         let excess = share - bb.p;
-        if bb.units == 0 || q >= p.heaping_q || excess < p.heaping_min_excess {
+        if bb.units == 0 || q >= alpha || excess < p.heaping_min_excess {
             continue;
         }
-        let sev = evidence_severity(excess, p.heaping_full_excess, q, p.heaping_q, p.heaping_full_q);
+        let sev = ctx.severity(ids::TIME_HEAPING, &Evidence::default().with_q(q).with_effect(excess));
         if sev <= 0.0 {
             continue;
         }
@@ -405,14 +408,14 @@ pub(super) fn time_heaping(ctx: &Ctx, ix: &Index, stats: Vec<HeapStat>) -> Vec<F
                 )
                 .method(
                     format!(
-                        "终端故障或断网时工作人员会整班手工补录签到（整分时间、无人脸分、无设备），这本身不是造假；证据是补录比例远高于同类机构。班级·日中不少于 {} 的记录签到签退均为整分即计为手工录入。对照组：{peers}（{} 个，不含本机构），以矩估计拟合 β-二项分布（均值 {}，组内相关 ρ={:.3}），计算本机构补录班级·日数的精确上尾概率，在 {m} 个机构间做 Benjamini–Hochberg 校正；q < {} 且超出比例 ≥ {} 时报告。严重度 = min(1, 超出比例 ÷ {}) × min(1, ln({}/q) ÷ ln({}/{}))。",
-                        pct(p.heaping_day_share), bb.units, pct(bb.p), bb.rho, p.heaping_q, pct(p.heaping_min_excess),
-                        pct(p.heaping_full_excess), p.heaping_q, p.heaping_q, p.heaping_full_q
+                        "终端故障或断网时工作人员会整班手工补录签到（整分时间、无人脸分、无设备），这本身不是造假；证据是补录比例远高于同类机构。班级·日中不少于 {} 的记录签到签退均为整分即计为手工录入。对照组：{peers}（{} 个，不含本机构），以矩估计拟合 β-二项分布（均值 {}，组内相关 ρ={:.3}），计算本机构补录班级·日数的精确上尾概率，在 {m} 个机构间做 Benjamini–Hochberg 校正；q < {} 且超出比例 ≥ {} 时报告。严重度 = min(1, 超出比例 ÷ {}) × min(1, log10({}/q) ÷ log10({}/{}))。",
+                        pct(p.heaping_day_share), bb.units, pct(bb.p), bb.rho, alpha, pct(p.heaping_min_excess),
+                        pct(full_effect), alpha, alpha, full_q
                     ),
                     format!(
-                        "When a terminal or the network is down, staff type a whole class in by hand (whole-minute times, no face score, no device); that alone is honest. The evidence is typing far more often than peers do. A class-day counts as typed when at least {} of its records have both times on a whole minute. Peers: {peers} ({} units, this one left out), fitted by a beta-binomial (method of moments: mean {}, intra-class correlation ρ={:.3}); the exact upper tail of this institution's typed class-days, Benjamini–Hochberg adjusted across {m} institutions; reported when q < {} and the excess is at least {}. Severity = min(1, excess ÷ {}) × min(1, ln({}/q) ÷ ln({}/{})).",
-                        pct(p.heaping_day_share), bb.units, pct(bb.p), bb.rho, p.heaping_q, pct(p.heaping_min_excess),
-                        pct(p.heaping_full_excess), p.heaping_q, p.heaping_q, p.heaping_full_q
+                        "When a terminal or the network is down, staff type a whole class in by hand (whole-minute times, no face score, no device); that alone is honest. The evidence is typing far more often than peers do. A class-day counts as typed when at least {} of its records have both times on a whole minute. Peers: {peers} ({} units, this one left out), fitted by a beta-binomial (method of moments: mean {}, intra-class correlation ρ={:.3}); the exact upper tail of this institution's typed class-days, Benjamini–Hochberg adjusted across {m} institutions; reported when q < {} and the excess is at least {}. Severity = min(1, excess ÷ {}) × min(1, log10({}/q) ÷ log10({}/{})).",
+                        pct(p.heaping_day_share), bb.units, pct(bb.p), bb.rho, alpha, pct(p.heaping_min_excess),
+                        pct(full_effect), alpha, alpha, full_q
                     ),
                 )
                 .evidence(td)
