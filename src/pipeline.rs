@@ -96,6 +96,19 @@ fn reader_notes(loaded: &Loaded) -> Vec<String> {
             out.push(format!("{} REFUSED: {why}", f.file));
         }
         out.extend(f.notes.iter().map(|n| format!("{}: {n}", f.file)));
+        if f.field_defects > 0 {
+            out.push(format!(
+                "{}: {} field defect(s): a bad value in an optional column, loaded empty (first: {})",
+                f.file,
+                f.field_defects,
+                loaded
+                    .defects
+                    .iter()
+                    .find(|d| d.file == f.file)
+                    .map(|d| format!("line {}: {}", d.line, d.reason))
+                    .unwrap_or_default()
+            ));
+        }
     }
     out.extend(loaded.notes.iter().cloned());
     out
@@ -204,12 +217,26 @@ impl Staged<'_> {
         progress.set_message("writing outputs");
         let t4 = Instant::now();
         let overview = checks::overview_charts(&ctx);
-        let result = RunResult { info, inputs: input_manifest(loaded), scores, findings, overview };
+        let unreadable = crate::run::Unreadable::collect(loaded, |id| opts.scope.contains(id));
+        let result = RunResult { info, inputs: input_manifest(loaded), scores, findings, overview, unreadable };
         for dir in [opts.out.clone(), opts.out.join("reports")] {
             crate::output::remove_stale_temps(&dir);
         }
         let text = crate::report::csv_out::TextPolicy { unmasked: opts.unmasked };
         let mut written = crate::report::csv_out::write_all(&opts.out, &result.scores, &result.findings, text)?;
+        let book = crate::report::xlsx_out::ScoreBook {
+            scores: &result.scores,
+            findings: &result.findings,
+            rejects: &loaded.rejects,
+            defects: &loaded.defects,
+            // Only an examinees.csv this run wrote (never a stale one).
+            examinees: match written.iter().any(|p| p.ends_with("examinees.csv")) {
+                true => crate::report::xlsx_out::read_examinees(&opts.out)?,
+                false => None,
+            },
+            text,
+        };
+        written.push(book.write(&opts.out)?);
         let index = if opts.html {
             let html = crate::report::HtmlOptions { lang: self.lang, unmasked: opts.unmasked, mask_names: false };
             written.extend(crate::report::html::write_reports(&opts.out, &result, &models.scorecard, &html, None)?);

@@ -15,7 +15,14 @@ fn score_writes_the_stable_outputs_with_their_headers() {
     let w = Workdir::new();
     let out = w.path("out");
     w.run_ok(&["score", demo().to_str().unwrap(), "--out", out.to_str().unwrap(), "--no-html"], &[0, 1]);
-    let first = |name: &str| String::from_utf8(bytes(out.join(name))).unwrap().lines().next().unwrap_or("").to_string();
+    // DATA.md: the CSVs begin with a UTF-8 BOM (Excel/WPS read Chinese then).
+    for name in ["scores.csv", "findings.csv", "flags.csv"] {
+        assert!(bytes(out.join(name)).starts_with(b"\xEF\xBB\xBF"), "{name} has no BOM");
+    }
+    let first = |name: &str| {
+        let text = String::from_utf8(bytes(out.join(name))).unwrap();
+        text.trim_start_matches('\u{FEFF}').lines().next().unwrap_or("").to_string()
+    };
     assert_eq!(first("scores.csv"), "institution_id,name,score,tier,findings,top_check");
     assert_eq!(first("findings.csv"), "institution_id,check,severity,statistic,p_value,summary");
     assert_eq!(first("flags.csv"), "institution_id,check,subject_kind,subject_id,strength");
@@ -97,9 +104,43 @@ fn outputs_do_not_depend_on_thread_count_or_sharding() {
     }
     // A second identical run gives byte-identical files.
     run("again", &["--jobs", "2"]);
-    for f in ["scores.csv", "findings.csv", "flags.csv"] {
-        assert_eq!(bytes(w.path("j1").join(f)), bytes(w.path("again").join(f)));
+    for f in ["scores.csv", "findings.csv", "flags.csv", "kaopei.xlsx"] {
+        assert_eq!(bytes(w.path("j1").join(f)), bytes(w.path("again").join(f)), "{f}");
     }
+}
+
+/// Issue 18: `kaopei.xlsx` beside the CSVs, read back with calamine:
+/// Chinese headers, ID numbers as 18-character text cells, the Chinese
+/// summaries.
+#[test]
+fn score_writes_an_excel_workbook_with_ids_as_text() {
+    use calamine::{Data, DataType, Reader};
+    let w = Workdir::new();
+    let out = w.path("out");
+    w.run_ok(&["score", demo().to_str().unwrap(), "--out", out.to_str().unwrap(), "--no-html", "--unmasked"], &[0, 1]);
+    let mut wb = calamine::open_workbook_auto(out.join("kaopei.xlsx")).unwrap();
+    let names = wb.sheet_names();
+    for want in ["评分", "发现", "标记", "未审计", "拒收行", "字段缺陷"] {
+        assert!(names.iter().any(|n| n == want), "no sheet {want}: {names:?}");
+    }
+    let scores = wb.worksheet_range("评分").unwrap();
+    assert_eq!(scores.get((0, 0)), Some(&Data::String("机构编号".into())));
+    assert_eq!(scores.height() - 1, read_csv(&out.join("scores.csv")).len());
+    let findings = wb.worksheet_range("发现").unwrap();
+    assert_eq!(findings.get((0, 5)), Some(&Data::String("摘要".into())));
+    let zh = findings.rows().skip(1).filter_map(|r| r[5].as_string()).filter(|s| s.chars().any(|c| c > '\u{4e00}'));
+    assert!(zh.count() > 0, "Chinese summaries");
+    let flags = wb.worksheet_range("标记").unwrap();
+    let ids: Vec<String> = flags
+        .rows()
+        .skip(1)
+        .filter(|r| r[2] == Data::String("person".into()))
+        .map(|r| match &r[3] {
+            Data::String(s) => s.clone(),
+            other => panic!("an ID as a non-text cell: {other:?}"),
+        })
+        .collect();
+    assert!(!ids.is_empty() && ids.iter().all(|s| s.len() == 18), "{ids:?}");
 }
 
 #[test]

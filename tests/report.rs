@@ -355,6 +355,7 @@ fn sample_run() -> RunResult {
         scores,
         findings,
         overview,
+        unreadable: Vec::new(),
     }
 }
 

@@ -84,7 +84,7 @@ fn read_all(
 }
 
 fn read_csv(path: &Path, bytes: &[u8], header: &[&str]) -> Result<Vec<Vec<String>>> {
-    let mut rdr = csv::Reader::from_reader(bytes);
+    let mut rdr = csv::Reader::from_reader(crate::report::csv_out::strip_bom(bytes));
     let got: Vec<String> = rdr.headers()?.iter().map(str::to_string).collect();
     if got != header {
         bail!("`{}` has header `{}`, expected `{}`", path.display(), got.join(","), header.join(","));

@@ -29,6 +29,16 @@ pub struct TextPolicy {
 }
 
 impl TextPolicy {
+    /// ID and phone numbers masked unless `unmasked` (no formula prefix: a
+    /// typed spreadsheet cell is never a formula).
+    pub fn clean(self, s: &str) -> String {
+        if self.unmasked {
+            s.to_string()
+        } else {
+            redact_text(s)
+        }
+    }
+
     fn text(self, s: &str) -> String {
         if self.unmasked {
             safe_text(s)
@@ -36,6 +46,20 @@ impl TextPolicy {
             safe_text(&redact_text(s))
         }
     }
+}
+
+/// The UTF-8 byte order mark every CSV output begins with.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// `bytes` without a leading UTF-8 byte order mark.
+pub fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(BOM).unwrap_or(bytes)
+}
+
+/// A CSV writer over `out` that has written the byte order mark.
+pub fn bom_writer<W: std::io::Write>(mut out: W) -> std::io::Result<csv::Writer<W>> {
+    out.write_all(BOM)?;
+    Ok(csv::Writer::from_writer(out))
 }
 
 /// Neutralises spreadsheet formulas in a text field (OWASP CSV injection).
@@ -87,7 +111,7 @@ pub fn sort_and_write(
         rows.dedup_by(|a, b| cmp_key(a, b).is_none());
     }
     let f = AtomicFile::create(path).with_context(|| format!("cannot create `{}`", path.display()))?;
-    let mut w = csv::Writer::from_writer(f);
+    let mut w = bom_writer(f).with_context(|| format!("cannot write `{}`", path.display()))?;
     w.write_record(header)?;
     for r in &rows {
         w.write_record(r)?;

@@ -1,7 +1,8 @@
 //! Reports: the stable CSV outputs other tools read (`scores.csv`,
 //! `findings.csv`, `flags.csv`), the HTML evidence reports (one page per
 //! institution and the batch overview), the rectification follow-up
-//! comparing two runs, and printing to PDF with headless Chromium.
+//! comparing two runs, printing to PDF with headless Chromium, and the
+//! Excel workbook of the score outputs (`xlsx_out`).
 //!
 //! **Architecture invariant:** reports never compute statistics; they render
 //! a [`RunResult`](crate::run::RunResult). Everything from input data is
@@ -15,6 +16,7 @@ pub mod i18n;
 pub mod mask;
 pub mod pdf;
 pub mod svg;
+pub mod xlsx_out;
 
 pub use html::HtmlOptions;
 pub use i18n::Lang;

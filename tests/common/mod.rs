@@ -59,9 +59,12 @@ pub fn demo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/demo")
 }
 
-/// Reads a CSV into header-keyed rows.
+/// Reads a CSV into header-keyed rows (a leading UTF-8 BOM, which the
+/// outputs begin with, is not part of the first header).
 pub fn read_csv(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes).to_vec();
+    let mut r = csv::Reader::from_reader(std::io::Cursor::new(body));
     let h = r.headers().expect("header").clone();
     r.records()
         .map(|rec| {
