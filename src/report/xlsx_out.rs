@@ -71,7 +71,11 @@ pub struct Sheet {
 
 impl Sheet {
     fn new(name: &str, columns: &[(&str, f64)]) -> Sheet {
-        Sheet { name: name.into(), columns: columns.iter().map(|(h, w)| (h.to_string(), *w)).collect(), rows: Vec::new() }
+        Sheet {
+            name: name.into(),
+            columns: columns.iter().map(|(h, w)| (h.to_string(), *w)).collect(),
+            rows: Vec::new(),
+        }
     }
 }
 
@@ -80,9 +84,7 @@ impl Sheet {
 pub fn workbook_bytes(sheets: &[Sheet], max_rows: usize) -> Result<Vec<u8>> {
     let mut wb = Workbook::new();
     let created = ExcelDateTime::from_ymd(FIXED_CREATED.0, FIXED_CREATED.1, FIXED_CREATED.2)?;
-    wb.set_properties(
-        &DocProperties::new().set_title("kaopei").set_author("kaopei").set_creation_datetime(&created),
-    );
+    wb.set_properties(&DocProperties::new().set_title("kaopei").set_author("kaopei").set_creation_datetime(&created));
     let bold = Format::new().set_bold();
     let per = max_rows.max(2) - 1;
     for sheet in sheets {
@@ -284,14 +286,16 @@ impl ScoreBook<'_> {
         for x in scores.iter().filter(|x| x.tier == "not_audited") {
             let missing: Vec<&str> =
                 Source::ALL.into_iter().filter(|src| !x.audited.contains(src)).map(source_zh).collect();
-            s.rows.push(vec![Cell::text(&x.institution_id), Cell::text(p.clean(&x.name)), Cell::text(missing.join("、"))]);
+            s.rows.push(vec![
+                Cell::text(&x.institution_id),
+                Cell::text(p.clean(&x.name)),
+                Cell::text(missing.join("、")),
+            ]);
         }
         out.push(s);
 
-        let mut s = Sheet::new(
-            "拒收行",
-            &[("表", 16.0), ("文件", 20.0), ("行号", 8.0), ("原因", 60.0), ("原始内容", 80.0)],
-        );
+        let mut s =
+            Sheet::new("拒收行", &[("表", 16.0), ("文件", 20.0), ("行号", 8.0), ("原因", 60.0), ("原始内容", 80.0)]);
         for r in self.rejects {
             s.rows.push(vec![
                 Cell::text(&r.table),

@@ -184,6 +184,10 @@ pub(crate) struct Index<'a> {
     pub manual: Vec<bool>,
     /// Device values that are export placeholders, not capture terminals.
     pub placeholders: Vec<Sym>,
+    /// Rejected attendance rows as far as they could be read: (person,
+    /// institution or `u32::MAX` when unreadable, operation key or
+    /// `u32::MAX`), sorted. A rejected row is unknown, not absent.
+    pub rejected_att: Vec<(u32, u32, u32)>,
 }
 
 impl<'a> Index<'a> {
@@ -219,9 +223,29 @@ impl<'a> Index<'a> {
             classes_of,
             manual: Vec::new(),
             placeholders: Vec::new(),
+            rejected_att: Vec::new(),
         };
+        ix.rejected_att = t
+            .rejected_in(crate::dataset::Table::Attendance)
+            .filter_map(|r| {
+                let person = r.person?;
+                Some((person.0, r.inst.unwrap_or(u32::MAX), r.operation.as_ref().map_or(u32::MAX, op_key)))
+            })
+            .collect();
+        ix.rejected_att.sort_unstable();
         (ix.manual, ix.placeholders) = manual_entries(att, p.placeholder_min_share, p.placeholder_min_rows);
         ix
+    }
+
+    /// Whether an attendance row of `person` at `inst` for operation key
+    /// `op` may have been rejected (institution or operation unreadable
+    /// count as possibly this one): that trainee's hours are unknown.
+    pub fn attendance_unreadable(&self, person: Sym, inst: u32, op: u32) -> bool {
+        let lo = self.rejected_att.partition_point(|x| x.0 < person.0);
+        self.rejected_att[lo..]
+            .iter()
+            .take_while(|x| x.0 == person.0)
+            .any(|&(_, i, o)| (i == inst || i == u32::MAX) && (o == op || o == u32::MAX))
     }
 
     /// Record `row` was typed in by hand (no capture terminal saw it).
