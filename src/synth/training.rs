@@ -467,8 +467,8 @@ pub fn write(ctx: &Ctx, inst: &InstPlan, cohorts: &[Cohort], sink: &mut Sink) ->
             // Family pairs sharing one home PC (the even member studies
             // 18:00-20:00, the odd one from 20:00), lab users.
             let family: Vec<bool> =
-                (0..n).map(|i| hl.family_pc && i + 1 < n && i % 2 == 0 && hrng.gen_bool(0.3)).collect();
-            let family_of = |i: usize| if i % 2 == 0 { family[i] } else { family[i - 1] };
+                (0..n).map(|i| hl.family_pc && i + 1 < n && i.is_multiple_of(2) && hrng.gen_bool(0.3)).collect();
+            let family_of = |i: usize| if i.is_multiple_of(2) { family[i] } else { family[i - 1] };
             let lab_user: Vec<bool> = (0..n).map(|_| hl.computer_lab && hrng.gen_bool(0.5)).collect();
             for (i, &farmed_i) in farmed.iter().enumerate() {
                 if c.dropped[i] {
@@ -505,7 +505,7 @@ pub fn write(ctx: &Ctx, inst: &InstPlan, cohorts: &[Cohort], sink: &mut Sink) ->
                         (t_in, dur, device)
                     } else if family_of(i) {
                         let d = day as Ts * 86_400;
-                        let start = if i % 2 == 0 {
+                        let start = if i.is_multiple_of(2) {
                             18 * 3600 + hrng.gen_range(0..1800)
                         } else {
                             20 * 3600 + hrng.gen_range(0..3600)
