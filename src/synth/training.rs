@@ -608,10 +608,12 @@ fn book_lab(
     dur: Ts,
     rng: &mut impl Rng,
 ) -> Option<(usize, Ts)> {
-    let (open, close) = (day as Ts * 86_400 + 8 * 3600 + 1800, day as Ts * 86_400 + 17 * 3600 + 1800);
+    let (open, close) =
+        (day as Ts * 86_400 + 8 * 3600 + 1800 + rng.gen_range(0..60), day as Ts * 86_400 + 17 * 3600 + 1800);
     for pc in 0..pcs {
         let free = next.get(&(pc, day)).copied().unwrap_or(open);
-        let start = free + if rng.gen_bool(0.5) { 0 } else { rng.gen_range(1..=5) * 60 };
+        // The lab PC logs seconds like any terminal.
+        let start = free + if rng.gen_bool(0.5) { 0 } else { rng.gen_range(1..=300) };
         if start + dur <= close {
             next.insert((pc, day), start + dur);
             return Some((pc, start));

@@ -116,8 +116,9 @@ pub struct Params {
     pub proxy_full_share: f64,
     // time_heaping
     pub peer_trim_p: f64,
-    pub peer_trim_max_share: f64,
     pub heaping_min_days: u64,
+    pub heaping_trim_max_share: f64,
+    pub face_trim_max_share: f64,
     pub heaping_min_peers: usize,
     pub heaping_day_share: f64,
     pub heaping_min_excess: f64,

@@ -234,7 +234,7 @@ pub(super) fn face_stat(ix: &Index, inst: u32, rows: &[u32], p: &Params) -> Opti
 pub(super) fn face_mismatch(ctx: &Ctx, ix: &Index, stats: Vec<FaceStat>) -> Vec<Finding> {
     let p = &ctx.params.training;
     let units: Vec<(InstKind, u64, u64)> = stats.iter().map(|s| (s.kind, s.bad.len() as u64, s.scored)).collect();
-    let tests = super::peer_tests(&units, p.face_min_peers, p.face_base_rate, (p.peer_trim_p, p.peer_trim_max_share));
+    let tests = super::peer_tests(&units, p.face_min_peers, p.face_base_rate, (p.peer_trim_p, p.face_trim_max_share));
     let m = tests.len();
     stats.iter().zip(tests).filter_map(|(s, test)| face_finding(ctx, ix, s, &test, m)).collect()
 }

@@ -345,7 +345,7 @@ pub(super) fn time_heaping(ctx: &Ctx, ix: &Index, stats: Vec<HeapStat>) -> Vec<F
     }
     let pool_n: u64 = pool.iter().sum::<u64>().max(1);
     let kinds: Vec<(InstKind, u64, u64)> = stats.iter().zip(&units).map(|(s, u)| (s.kind, u.0, u.1)).collect();
-    let tests = super::peer_tests(&kinds, p.heaping_min_peers, 0.0, (p.peer_trim_p, p.peer_trim_max_share));
+    let tests = super::peer_tests(&kinds, p.heaping_min_peers, 0.0, (p.peer_trim_p, p.heaping_trim_max_share));
     let m = tests.len();
     let (alpha, full_q, full_effect) = q_effect(ctx, ids::TIME_HEAPING);
     let mut out = Vec::new();
