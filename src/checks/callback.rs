@@ -8,9 +8,9 @@
 //!
 //! | id | test |
 //! |---|---|
-//! | `callback.denied_attendance` | reached trainees answering `attended = no`: exact binomial upper tail against `denial_base_rate`, BH across institutions |
-//! | `callback.hours_understated` | reached trainees (not denying) whose reported hours are below `understated_ratio` × the hours recorded for them at the institution: binomial against `understated_base_rate`, BH |
-//! | `callback.unreachable` | unreachable trainees: binomial against the pooled rate of the other institutions (leave-one-out), BH; only when the rate is `unreachable_min_ratio` × the peers' or more |
+//! | `callback.denied_attendance` | reached trainees answering `attended = no`: exact beta-binomial upper tail against the other institutions' rate and spread (leave-one-out, method of moments; mean at least `denial_base_rate`; the binomial at the base rate with `min_peers` or fewer peers), BH across institutions |
+//! | `callback.hours_understated` | reached trainees (not denying) whose reported hours are below `understated_ratio` × the hours recorded for them at the institution: as above with `understated_base_rate` |
+//! | `callback.unreachable` | unreachable trainees: beta-binomial at the pooled rate of the other institutions with their spread (leave-one-out), BH; only when the rate is `unreachable_min_ratio` × the peers' or more |
 //!
 //! Severity is the `effect_evidence` form of each check's scorecard table
 //! (effect × evidence): the effect is the excess share over the base rate
@@ -31,7 +31,8 @@ use crate::checks::CallbackCheck;
 use crate::dataset::intern::Sym;
 use crate::dataset::rows::{fmt_ts, Attended, Tables};
 use crate::model::Operations;
-use crate::stats::{binom, fdr};
+use crate::stats::betabinom::{self, BetaBinom};
+use crate::stats::fdr;
 
 /// `[params.callback]` in `models/scorecard.toml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -52,6 +53,11 @@ pub struct Params {
     pub unreachable_min_ratio: f64,
     /// Institutions with calls needed besides this one for a peer rate.
     pub min_peers: u32,
+    /// Institutions extreme at this upper tail under the fit of all are
+    /// left out of the peer null.
+    pub peer_trim_p: f64,
+    /// At most this share of institutions is left out that way.
+    pub peer_trim_max_share: f64,
     /// Sampling weight of a trainee without training/exam flags.
     pub base_weight: f64,
     /// Sampling weight of a trainee flagged by a `training.*` or `exam.*` check.
@@ -110,37 +116,50 @@ pub fn run(ctx: &Ctx) -> Vec<Finding> {
     insts.sort_unstable();
     let mut out = Vec::new();
 
-    // Denial and understated hours: one-sample binomial vs a base rate.
+    // Denial and understated hours: the peers' rate (beta-binomial fitted
+    // to the other institutions' trainees, so honest spread between
+    // institutions is part of the null), never below the base rate.
     for (check, k_i, n_i, base) in [
         (CallbackCheck::DeniedAttendance, 2usize, 1usize, p.denial_base_rate),
         (CallbackCheck::HoursUnderstated, 4, 3, p.understated_base_rate),
     ] {
-        let tested: Vec<(u32, u32, u32)> = insts
-            .iter()
-            .map(|&i| (i, per[&i][k_i], per[&i][n_i]))
-            .filter(|&(_, _, n)| n >= p.min_trainees.max(1))
-            .collect();
-        let pv: Vec<f64> =
-            tested.iter().map(|&(_, k, n)| binom::upper_tail(u64::from(k), u64::from(n), base)).collect();
-        let q = fdr::bh_adjust(&pv);
-        for (j, &(inst, k, n)) in tested.iter().enumerate() {
-            let share = f64::from(k) / f64::from(n);
-            if q[j] >= p.alpha || share <= base {
+        let units: Vec<(u64, u64)> =
+            insts.iter().map(|&i| (u64::from(per[&i][k_i]), u64::from(per[&i][n_i]))).collect();
+        let peers = units.iter().filter(|u| u.1 > 0).count() as u32;
+        let keep = betabinom::keep_mask(&units, p.peer_trim_p, p.peer_trim_max_share);
+        let mut tested: Vec<(u32, u32, u32, BetaBinom)> = Vec::new();
+        for (j, &i) in insts.iter().enumerate() {
+            let (k, n) = (per[&i][k_i], per[&i][n_i]);
+            if n < p.min_trainees.max(1) {
                 continue;
             }
-            let sev = ctx.severity(check, &Evidence::default().with_effect(share - base).with_q(q[j]));
+            let null = peer_null(&units, &keep, j, base, peers, p);
+            tested.push((i, k, n, null));
+        }
+        let pv: Vec<f64> = tested.iter().map(|&(_, k, n, bb)| bb.upper_tail(u64::from(k), u64::from(n))).collect();
+        let q = fdr::bh_adjust(&pv);
+        for (j, &(inst, k, n, bb)) in tested.iter().enumerate() {
+            let share = f64::from(k) / f64::from(n);
+            if q[j] >= p.alpha || share <= bb.p {
+                continue;
+            }
+            let sev = ctx.severity(check, &Evidence::default().with_effect(share - bb.p).with_q(q[j]));
             let mine: Vec<&Trainee> =
                 trainees.iter().filter(|tr| tr.inst == inst && selected(check, tr, calls, p)).collect();
-            out.push(finding(ctx, check, inst, sev, share, q[j], k, n, base, None, &mine));
+            out.push(finding(ctx, check, inst, sev, share, q[j], k, n, bb.p, None, &mine));
         }
     }
 
-    // Unreachable: binomial vs the pooled rate of the other institutions.
+    // Unreachable: the pooled rate of the other institutions, with the
+    // spread between them (beta-binomial, leave-one-out).
     let (all_n, all_u): (u32, u32) = insts.iter().fold((0, 0), |(n, u), i| (n + per[i][0], u + per[i][0] - per[i][1]));
     let peers_with_calls = insts.len() as u32;
     if peers_with_calls > p.min_peers {
+        let units: Vec<(u64, u64)> =
+            insts.iter().map(|&i| (u64::from(per[&i][0] - per[&i][1]), u64::from(per[&i][0]))).collect();
+        let keep = betabinom::keep_mask(&units, p.peer_trim_p, p.peer_trim_max_share);
         let mut tested = Vec::new();
-        for &i in &insts {
+        for (j, &i) in insts.iter().enumerate() {
             let (n, u) = (per[&i][0], per[&i][0] - per[&i][1]);
             let (pn, pu) = (all_n - n, all_u - u);
             if n < p.min_trainees.max(1) || pn == 0 {
@@ -148,7 +167,9 @@ pub fn run(ctx: &Ctx) -> Vec<Finding> {
             }
             // Half a trainee keeps the rate positive when no peer call failed.
             let rate = (f64::from(pu) + 0.5) / (f64::from(pn) + 1.0);
-            tested.push((i, u, n, rate, binom::upper_tail(u64::from(u), u64::from(n), rate)));
+            let rho = betabinom::fit_kept_without(&units, &keep, j).map_or(0.0, |f| f.rho);
+            let bb = BetaBinom { p: rate, rho, units: insts.len() - 1 };
+            tested.push((i, u, n, rate, bb.upper_tail(u64::from(u), u64::from(n))));
         }
         let q = fdr::bh_adjust(&tested.iter().map(|x| x.4).collect::<Vec<_>>());
         for (j, &(inst, u, n, rate, _)) in tested.iter().enumerate() {
@@ -165,6 +186,20 @@ pub fn run(ctx: &Ctx) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// The null of unit `j`: the beta-binomial of the other units (those in
+/// `keep`: not already extreme under the fit of all) when more
+/// than `min_peers` of them were called, its mean raised to `base` when the
+/// peers are below it (a province of spotless peers does not make one
+/// confused trainee evidence); the plain binomial at `base` otherwise.
+fn peer_null(units: &[(u64, u64)], keep: &[bool], j: usize, base: f64, peers: u32, p: &Params) -> BetaBinom {
+    let own = units.get(j).is_some_and(|u| u.1 > 0) as u32;
+    match betabinom::fit_kept_without(units, keep, j).filter(|_| peers - own > p.min_peers) {
+        Some(f) if f.p >= base => f,
+        Some(f) => BetaBinom { p: base, ..f },
+        None => BetaBinom { p: base, rho: 0.0, units: 0 },
+    }
 }
 
 /// Whether a trainee is one of those a check counts.
@@ -209,7 +244,7 @@ fn finding(
     let (method_zh, method_en) = match peers {
         None => (
             format!(
-                "以精确二项检验（单侧）比较基准比例{:.1}%，n = {n}；各机构间Benjamini–Hochberg校正（q < {}）。{}",
+                "原假设比例{:.1}%：其他机构的比例（β-二项分布拟合各机构间差异，不含本机构；低于基准比例时取基准比例），精确单侧检验，n = {n}；各机构间Benjamini–Hochberg校正（q < {}）。{}",
                 base * 100.0,
                 p.alpha,
                 if check == CallbackCheck::HoursUnderstated {
@@ -219,7 +254,7 @@ fn finding(
                 }
             ),
             format!(
-                "Exact one-sided binomial test against a base rate of {:.1}%, n = {n}; Benjamini–Hochberg across institutions (q < {}).{}",
+                "Null rate {:.1}%: the other institutions' rate (a beta-binomial fitted to their spread, this one left out; the base rate where peers are below it or too few), exact one-sided tail, n = {n}; Benjamini–Hochberg across institutions (q < {}).{}",
                 base * 100.0,
                 p.alpha,
                 if check == CallbackCheck::HoursUnderstated {
@@ -231,13 +266,13 @@ fn finding(
         ),
         Some(m) => (
             format!(
-                "以精确二项检验（单侧）比较其他{m}家机构的合并无法接通率{:.1}%，n = {n}；BH校正（q < {}），且须达到同行的{}倍。",
+                "以β-二项分布（其他{m}家机构的合并无法接通率{:.1}%及其机构间差异）做精确单侧检验，n = {n}；BH校正（q < {}），且须达到同行的{}倍。",
                 base * 100.0,
                 p.alpha,
                 p.unreachable_min_ratio
             ),
             format!(
-                "Exact one-sided binomial test against the pooled unreachable rate of the other {m} institutions ({:.1}%), n = {n}; BH (q < {}); at least {}× the peers' rate.",
+                "Exact one-sided beta-binomial tail at the pooled unreachable rate of the other {m} institutions ({:.1}%) with their spread, n = {n}; BH (q < {}); at least {}× the peers' rate.",
                 base * 100.0,
                 p.alpha,
                 p.unreachable_min_ratio
@@ -489,6 +524,7 @@ mod tests {
     use super::super::cert::fixture::{day, pid, Fx};
     use super::*;
     use crate::dataset::rows::{Callback, CourseKind, Mode};
+    use crate::stats::binom;
 
     fn call(fx: &mut Fx, inst: &str, person: &str, reached: bool, attended: Option<Attended>, hours: Option<f32>) {
         let line = fx.t.callbacks.as_ref().unwrap().len() as u32 + 2;
@@ -568,6 +604,21 @@ mod tests {
         // 6/30 = 20 % against 5 %: effect 0.15 / 0.30 = 0.5; q = BH of
         // (0.00328, 0.785) = 0.00657 -> evidence 2.18 / 3 = 0.73.
         assert!((fd.severity - 0.5 * (-0.006_565_f64.log10() / 3.0)).abs() < 1e-3, "{}", fd.severity);
+    }
+
+    #[test]
+    fn honest_spread_of_denials_between_peers_is_no_finding() {
+        // 12 institutions whose honest denial rates differ (a relative
+        // answering, confusion with another course): 0-6 of 30; the peers'
+        // spread is part of the null, so the 6 of 30 is not extreme. A
+        // planted 16 of 30 still is.
+        let mut fx = Fx::new();
+        for i in 0..12u32 {
+            institution(&mut fx, &format!("T{}", i + 2), 30, [0, 1, 2, 6, 0, 3, 5, 1, 0, 6, 2, 4][i as usize], 0, 0);
+        }
+        assert!(found(&fx).is_empty(), "{:?}", found(&fx));
+        institution(&mut fx, "T20", 30, 16, 0, 0);
+        assert_eq!(found(&fx), vec![("T20".to_string(), "callback.denied_attendance".to_string())]);
     }
 
     #[test]

@@ -181,14 +181,16 @@ family_enum!(
         InstructorOverlap = "training.instructor_overlap", [Classes, Attendance], Pairs, Code,
             "One instructor teaching two sessions at once";
         RoomOverCapacity = "training.room_over_capacity", [Classes, Attendance], Rows, Code,
-            "More trainees in a room than it holds";
+            "More trainees signed in present at once than the room holds";
+        RosterOverCapacity = "training.roster_over_capacity", [Classes, Attendance], Rows, Code,
+            "A class roster larger than its room (a planning breach, not falsification)";
         ProxySignin = "training.proxy_signin", [Attendance], Rows, Code,
             "Check-in bursts and identical records suggesting proxy sign-in";
-        TimeHeaping = "training.time_heaping", [Attendance], Distribution, Code,
-            "Sign-in seconds heaped on round values (hand-entered times)";
+        TimeHeaping = "training.time_heaping", [Attendance], Distribution, Model,
+            "Class-days typed in by hand far more often than peer institutions";
         OnlineFarming = "training.online_farming", [Attendance], Rows, Code,
-            "Online study on shared devices or at night";
-        FaceMismatch = "training.face_mismatch", [Attendance], Rows, Code,
+            "Concurrent online sessions of different persons on one device, or night study";
+        FaceMismatch = "training.face_mismatch", [Attendance], Rows, Model,
             "Hours credited despite failed face checks";
         Backfilled = "training.backfilled", [Classes, Attendance], Rows, Code,
             "Attendance dated after the class end or the exam";

@@ -3,6 +3,7 @@
 //! statistics and robust summaries. Pure functions, tested against
 //! reference values from R / SciPy quoted in each test.
 
+pub mod betabinom;
 pub mod binom;
 pub mod digits;
 pub mod fdr;

@@ -139,6 +139,8 @@ pub struct Profile {
     /// The exam system exports item-level responses. At province scale some
     /// centres (paper sheets, older systems) hand over scores only.
     pub item_logs: bool,
+    /// Honest variation of the hour log (manual entries, shared PCs, ...).
+    pub hour_log: super::training::HourLog,
 }
 
 impl Profile {
@@ -164,6 +166,7 @@ impl Profile {
                 tags.push(tag);
             }
         }
+        tags.extend(self.hour_log.tags());
         tags.join("+")
     }
 }
@@ -283,6 +286,8 @@ pub fn build(n: usize, seed: u64, scale: Scale, footage: bool, ops: &crate::mode
             unreachable: rng.gen_bool(0.12),
             // No draw at demo scale: the demo and calibration worlds stay as they were.
             item_logs: scale == Scale::Demo || rng.gen_bool(0.62),
+            // Its own random stream: the other draws stay as they were.
+            hour_log: super::training::HourLog::draw(seed, idx),
         };
         let base = match size {
             Size::Tiny => rng.gen_range(5..=10) as f64,

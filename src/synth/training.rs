@@ -4,6 +4,14 @@
 //! online-heavy courses, absences, dropouts) and the planted training
 //! patterns: hours_not_delivered, proxy_signin, online_farming,
 //! backfilled_records and the ghost cohorts of trained_without_records.
+//!
+//! The honest hour-log variation of DOMAIN.md ("How honest institutions
+//! look") is [`HourLog`], drawn per institution on its own random stream:
+//! half-days typed in by hand while the terminal is down (identical
+//! whole-minute times, no face score, the device blank or the export's
+//! placeholder), computer labs and family PCs shared one person after
+//! another, platform exports that cut online sessions into touching
+//! segments, auto-closed check-outs at the scheduled end.
 
 use std::collections::HashMap;
 
@@ -18,6 +26,60 @@ use crate::dataset::rows::{days_from_civil, fmt_day, fmt_ts, Day, Ts};
 /// RNG stream ids of this module.
 const STREAM_PLAN: u64 = 1;
 const STREAM_WRITE: u64 = 2;
+const STREAM_HOUR_LOG: u64 = 3;
+const STREAM_HOUR_LOG_WRITE: u64 = 4;
+
+/// Honest variation of one institution's hour log.
+#[derive(Debug, Clone, Default)]
+pub struct HourLog {
+    /// Share of taught half-days typed in by hand (terminal or network down).
+    pub manual_rate: f64,
+    /// What the export writes in `device_id` for a typed record.
+    pub placeholder: &'static str,
+    /// Online study partly on the institution's computer lab, daytime, in turns.
+    pub computer_lab: bool,
+    /// Pairs of trainees share one home PC, one after the other.
+    pub family_pc: bool,
+    /// The platform exports online study in touching segments.
+    pub segmented: bool,
+    /// Share of check-outs the terminal closed at the scheduled end.
+    pub auto_close: f64,
+}
+
+/// What honest exports write for a typed record's device.
+const PLACEHOLDERS: &[&str] = &["", "手工录入", "-", "0", "MANUAL"];
+
+impl HourLog {
+    /// Drawn from its own stream so the rest of the plan is unchanged.
+    pub fn draw(seed: u64, idx: usize) -> HourLog {
+        let mut rng = unit_rng(seed, idx as u64, STREAM_HOUR_LOG);
+        HourLog {
+            manual_rate: if rng.gen_bool(0.35) { rng.gen_range(0.02..0.12) } else { 0.0 },
+            placeholder: PLACEHOLDERS[rng.gen_range(0..PLACEHOLDERS.len())],
+            computer_lab: rng.gen_bool(0.25),
+            family_pc: rng.gen_bool(0.2),
+            segmented: rng.gen_bool(0.25),
+            auto_close: if rng.gen_bool(0.3) { rng.gen_range(0.03..0.15) } else { 0.0 },
+        }
+    }
+
+    /// Tags for `truth.csv`.
+    pub fn tags(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        for (on, tag) in [
+            (self.manual_rate > 0.0, "manual_entries"),
+            (self.computer_lab, "computer_lab"),
+            (self.family_pc, "family_pc"),
+            (self.segmented, "segmented_export"),
+            (self.auto_close > 0.0, "auto_close"),
+        ] {
+            if on {
+                v.push(tag);
+            }
+        }
+        v
+    }
+}
 
 /// One taught block of a class (a half-day, an evening or a practical session).
 #[derive(Debug, Clone, Copy)]
@@ -252,6 +314,17 @@ pub fn write(ctx: &Ctx, inst: &InstPlan, cohorts: &[Cohort], sink: &mut Sink) ->
     };
     let proxy = inst.has(Pattern::ProxySignin);
     let backfill = inst.has(Pattern::BackfilledRecords);
+    // Honest hour-log variation draws from its own stream.
+    let hl = &p.hour_log;
+    let mut hrng = unit_rng(ctx.seed, inst.idx as u64, STREAM_HOUR_LOG_WRITE);
+    // The computer lab's PCs, booked one sitting after another: next free
+    // moment per (PC, day).
+    let lab_pcs = match p.size {
+        Size::Tiny | Size::Small => 4,
+        Size::Medium => 8,
+        Size::Large => 12,
+    };
+    let mut lab_next: HashMap<(usize, Day), Ts> = HashMap::new();
     // When each instructor is busy (with travel and sign-in margins): an
     // honest institution never books one instructor into two rooms at once.
     let mut busy: HashMap<String, Vec<(Ts, Ts)>> = HashMap::new();
@@ -315,6 +388,8 @@ pub fn write(ctx: &Ctx, inst: &InstPlan, cohorts: &[Cohort], sink: &mut Sink) ->
                 .expect("an unbounded pool has a free instructor");
             busy.entry(instructor.clone()).or_default().push(window);
             let proxy_slot = proxy_class && rng.gen_bool(0.65);
+            let typed_slot = hl.manual_rate > 0.0 && hrng.gen_bool(hl.manual_rate);
+            let slot_first = rows.len();
             let mut arrivals: Vec<(Ts, usize)> = Vec::new();
             // Face terminals at the door: trainees arrive in a few bunches and queue.
             let bunches: Vec<f64> = (0..rng.gen_range(2..=4)).map(|_| rng.gen_range(-22.0..-3.0)).collect();
@@ -371,18 +446,37 @@ pub fn write(ctx: &Ctx, inst: &InstPlan, cohorts: &[Cohort], sink: &mut Sink) ->
                     t_out += rng.gen_range(0..=2);
                 }
             }
+            for r in &mut rows[slot_first..] {
+                if typed_slot {
+                    // Terminal down: staff type the class in by hand later.
+                    r.t_in = day0 + s.start as Ts;
+                    r.t_out = day0 + s.end as Ts;
+                    r.device = hl.placeholder.to_string();
+                    r.face = None;
+                } else if hl.auto_close > 0.0 && hrng.gen_bool(hl.auto_close) {
+                    // Forgot to check out: the terminal closes at the scheduled end.
+                    r.t_out = day0 + s.end as Ts;
+                }
+            }
         }
         // Online study.
         if c.online_minutes > 0 {
             let farm_devices: Vec<String> =
                 (1..=rng.gen_range(1..=3)).map(|k| format!("{}-PC{:02}", inst.id, k)).collect();
             let span = (c.end - c.start).max(5);
+            // Family pairs sharing one home PC (the even member studies
+            // 18:00-20:00, the odd one from 20:00), lab users.
+            let family: Vec<bool> =
+                (0..n).map(|i| hl.family_pc && i + 1 < n && i.is_multiple_of(2) && hrng.gen_bool(0.3)).collect();
+            let family_of = |i: usize| if i.is_multiple_of(2) { family[i] } else { family[i - 1] };
+            let lab_user: Vec<bool> = (0..n).map(|_| hl.computer_lab && hrng.gen_bool(0.5)).collect();
             for (i, &farmed_i) in farmed.iter().enumerate() {
                 if c.dropped[i] {
                     continue;
                 }
                 let mut done = 0u32;
                 let phone = format!("M{:08X}", rng.gen::<u32>());
+                let home = format!("{class_id}-H{:03}", i / 2);
                 while done < c.online_minutes {
                     let day = c.start + rng.gen_range(0..=span);
                     let (t_in, dur, device, face) = if farmed_i {
@@ -407,15 +501,55 @@ pub fn write(ctx: &Ctx, inst: &InstPlan, cohorts: &[Cohort], sink: &mut Sink) ->
                         (day as Ts * 86_400 + start_s, rng.gen_range(30..=110) * 60, phone.clone(), Some(face))
                     };
                     let dur = dur.min((c.online_minutes - done + 5) as i64 * 60).max(30 * 60);
-                    rows.push(AttRow {
-                        person: i,
-                        mode: "online",
-                        t_in,
-                        t_out: t_in + dur + rng.gen_range(0..60),
-                        instructor: String::new(),
-                        device,
-                        face,
-                    });
+                    let (t_in, dur, device) = if farmed_i {
+                        (t_in, dur, device)
+                    } else if family_of(i) {
+                        let d = day as Ts * 86_400;
+                        let start = if i.is_multiple_of(2) {
+                            18 * 3600 + hrng.gen_range(0..1800)
+                        } else {
+                            20 * 3600 + hrng.gen_range(0..3600)
+                        };
+                        (d + start, dur.min(90 * 60), home.clone())
+                    } else if lab_user[i] {
+                        match book_lab(&mut lab_next, lab_pcs, day, dur, &mut hrng) {
+                            Some((pc, start)) => (start, dur, format!("{}-LAB{:02}", inst.id, pc + 1)),
+                            None => (t_in, dur, device),
+                        }
+                    } else {
+                        (t_in, dur, device)
+                    };
+                    let jitter = rng.gen_range(0..60);
+                    // A lab sitting ends when the PC is handed over (the next may start then).
+                    let t_out = if device.contains("-LAB") { t_in + dur } else { t_in + dur + jitter };
+                    if hl.segmented {
+                        // The platform cuts the sitting into touching segments.
+                        let mut a = t_in;
+                        while a < t_out {
+                            let b = (a + hrng.gen_range(20..=40) * 60).min(t_out);
+                            let b = if t_out - b < 300 { t_out } else { b };
+                            rows.push(AttRow {
+                                person: i,
+                                mode: "online",
+                                t_in: a,
+                                t_out: b,
+                                instructor: String::new(),
+                                device: device.clone(),
+                                face,
+                            });
+                            a = b;
+                        }
+                    } else {
+                        rows.push(AttRow {
+                            person: i,
+                            mode: "online",
+                            t_in,
+                            t_out,
+                            instructor: String::new(),
+                            device,
+                            face,
+                        });
+                    }
                     done += (dur / 60) as u32;
                 }
             }
@@ -464,6 +598,30 @@ pub fn write(ctx: &Ctx, inst: &InstPlan, cohorts: &[Cohort], sink: &mut Sink) ->
     Ok(())
 }
 
+/// Books a daytime lab sitting of `dur` seconds on `day`: the first PC
+/// free long enough between 08:30 and 17:30, starting when the previous
+/// sitting ends (touching) or a few minutes later.
+fn book_lab(
+    next: &mut HashMap<(usize, Day), Ts>,
+    pcs: usize,
+    day: Day,
+    dur: Ts,
+    rng: &mut impl Rng,
+) -> Option<(usize, Ts)> {
+    let (open, close) =
+        (day as Ts * 86_400 + 8 * 3600 + 1800 + rng.gen_range(0..60), day as Ts * 86_400 + 17 * 3600 + 1800);
+    for pc in 0..pcs {
+        let free = next.get(&(pc, day)).copied().unwrap_or(open);
+        // The lab PC logs seconds like any terminal.
+        let start = free + if rng.gen_bool(0.5) { 0 } else { rng.gen_range(1..=300) };
+        if start + dur <= close {
+            next.insert((pc, day), start + dur);
+            return Some((pc, start));
+        }
+    }
+    None
+}
+
 struct AttRow {
     person: usize,
     mode: &'static str,
@@ -508,5 +666,88 @@ mod tests {
         let online = schedule(&ctx, lv, false, false, start, false, 0.6, &mut rng);
         // 60 % of 88 theory hours online at 30 minutes each.
         assert!(online.online_minutes as f64 >= 88.0 * 0.6 * 30.0);
+    }
+
+    /// A demo world with the honest hour-log profiles on: the hour-log
+    /// checks they could trip stay quiet on honest institutions, and the
+    /// planted proxy sign-ins and farms are still found.
+    #[test]
+    fn honest_hour_logs_are_quiet_and_planted_ones_found() {
+        use std::collections::BTreeMap;
+        let m = Models::load(None).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = super::super::Config {
+            out: dir.path().to_path_buf(),
+            institutions: 30,
+            seed: 17,
+            scale: Scale::Demo,
+            video: false,
+            mixed: false,
+            frame_interval: 600.0,
+        };
+        super::super::generate(&cfg, &m.operations).unwrap();
+        let mut truth: BTreeMap<String, (String, String)> = BTreeMap::new();
+        let mut r = csv::Reader::from_path(dir.path().join("truth.csv")).unwrap();
+        for rec in r.records() {
+            let rec = rec.unwrap();
+            truth.insert(rec[0].to_string(), (rec[1].to_string(), rec[2].to_string()));
+        }
+        for tag in ["manual_entries", "computer_lab", "family_pc", "segmented_export", "auto_close"] {
+            assert!(truth.values().any(|(prof, _)| prof.contains(tag)), "no institution has {tag}");
+        }
+        let loaded = crate::dataset::read_dataset(dir.path(), &m.operations).unwrap();
+        let params = crate::checks::Params::from_scorecard(&m.scorecard).unwrap();
+        let footage = crate::video::Footage::default();
+        let ctx = crate::checks::Ctx {
+            t: &loaded.tables,
+            ops: &m.operations,
+            card: &m.scorecard,
+            params: &params,
+            footage: &footage,
+        };
+        let found = crate::checks::training::run(&ctx);
+        let quiet = [
+            "training.proxy_signin",
+            "training.time_heaping",
+            "training.online_farming",
+            "training.room_over_capacity",
+            "training.face_mismatch",
+        ];
+        for f in &found {
+            let (_, pats) = &truth[&f.institution_id];
+            if pats.trim().is_empty() && quiet.contains(&f.check.as_str()) {
+                assert!(
+                    f.severity <= 0.3,
+                    "honest {} {} {:.2}: {}",
+                    f.institution_id,
+                    f.check,
+                    f.severity,
+                    f.summary_en
+                );
+            }
+        }
+        // Planted where the generator wrote planted records (a planted
+        // institution whose classes all escaped the draw has none).
+        let mut planted: BTreeMap<(String, String), usize> = BTreeMap::new();
+        let mut r = csv::Reader::from_path(dir.path().join("truth_subjects.csv")).unwrap();
+        for rec in r.records() {
+            let rec = rec.unwrap();
+            *planted.entry((rec[0].to_string(), rec[1].to_string())).or_default() += 1;
+        }
+        let mut checked = 0;
+        for (pattern, check) in
+            [("proxy_signin", "training.proxy_signin"), ("online_farming", "training.online_farming")]
+        {
+            for ((id, pat), &n) in &planted {
+                if pat == pattern && n >= 5 {
+                    checked += 1;
+                    assert!(
+                        found.iter().any(|f| &f.institution_id == id && f.check == check),
+                        "{id} planted {pattern} ({n}): no {check}"
+                    );
+                }
+            }
+        }
+        assert!(checked >= 2, "{checked}");
     }
 }

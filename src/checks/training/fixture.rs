@@ -45,6 +45,15 @@ impl Fx {
         fx
     }
 
+    /// Adds institution `id` (kind both) and returns its row index.
+    pub fn inst(&mut self, id: &str) -> u32 {
+        let id = self.t.strings.intern(id);
+        let name = self.t.strings.intern("机构");
+        let region = self.t.strings.intern("410100");
+        self.t.institutions.push(Institution { line: 0, id, name, kind: InstKind::Both, region, seats: None });
+        self.t.institutions.len() as u32 - 1
+    }
+
     /// Adds a class; `inst` is 0 (`I1`) or 1 (`I2`); returns its row index.
     #[allow(clippy::too_many_arguments)]
     pub fn class(

@@ -83,6 +83,8 @@ pub(super) fn hours_short(ctx: &Ctx, ix: &Index, ex: &ExamIndex, inst: u32) -> O
     // matter for whoever is presented for the exam.
     let filter = p.hours_only_examined && ex.has;
     let mut not_examined = 0usize;
+    // Trainees with a rejected attendance row: their hours are unknown.
+    let mut unreadable = 0usize;
     let mut shorts: Vec<Short> = Vec::new();
     let mut class_counts: Vec<(u32, usize, usize)> = Vec::new();
     for &c in &ix.classes_of[inst as usize] {
@@ -105,6 +107,11 @@ pub(super) fn hours_short(ctx: &Ctx, ix: &Index, ex: &ExamIndex, inst: u32) -> O
                     Mode::Practical => prac += m,
                 }
                 j += 1;
+            }
+            if ix.attendance_unreadable(person, class.inst, op_key(&class.operation)) {
+                unreadable += 1;
+                i = j;
+                continue;
             }
             if filter && class.course_kind == CourseKind::Initial && !ex.examined(person.0, op_key(&class.operation)) {
                 not_examined += 1;
@@ -307,7 +314,8 @@ pub(super) fn hours_short(ctx: &Ctx, ix: &Index, ex: &ExamIndex, inst: u32) -> O
                 rules.online_minutes_per_hour,
                 pct(rules.offline_theory_min_share),
                 p.hours_tolerance,
-                if filter { format!("初训班级只计已参加该作业类别考试的学员（{not_examined} 名未参考学员未计入）。") } else { String::new() },
+                if filter { format!("初训班级只计已参加该作业类别考试的学员（{not_examined} 名未参考学员未计入）。") } else { String::new() }
+                    + &if unreadable > 0 { format!("有学时记录被拒读的 {unreadable} 名学员学时未知，未计入。") } else { String::new() },
                 pct(p.hours_min_share),
                 p.hours_min_trainees,
                 pct(p.hours_baseline_short_rate),
@@ -321,7 +329,8 @@ pub(super) fn hours_short(ctx: &Ctx, ix: &Index, ex: &ExamIndex, inst: u32) -> O
                 rules.online_minutes_per_hour,
                 pct(rules.offline_theory_min_share),
                 p.hours_tolerance,
-                if filter { format!(" Initial classes count only trainees who sat an exam for the operation ({not_examined} not examined were left out).") } else { String::new() },
+                if filter { format!(" Initial classes count only trainees who sat an exam for the operation ({not_examined} not examined were left out).") } else { String::new() }
+                    + &if unreadable > 0 { format!(" {unreadable} trainee(s) with a rejected attendance row have unknown hours and were left out.") } else { String::new() },
                 pct(p.hours_min_share),
                 p.hours_min_trainees,
                 pct(p.hours_baseline_short_rate),
@@ -579,6 +588,32 @@ mod tests {
         assert!(f.flags.iter().any(|x| x.subject_id == pid(15)));
         assert!(matches!(&f.charts[0], Chart::HeatStrip { values, .. } if values.len() == 10));
         assert!(f.summary_en.contains("10 of 20"), "{}", f.summary_en);
+    }
+
+    #[test]
+    fn trainees_with_rejected_rows_have_unknown_hours() {
+        // The 10 "short" trainees each had attendance rows rejected (say a
+        // typo'd date): what they attended is unknown, not missing.
+        let mut fx = Fx::new();
+        lv_class(&mut fx, 20, 10, 19);
+        for k in 10..20 {
+            let person = Some(fx.sym(&pid(k)));
+            fx.t.rejected.push(crate::dataset::rows::RejectedRow {
+                table: crate::dataset::Table::Attendance,
+                line: 100 + k as u32,
+                id: None,
+                person,
+                session_id: None,
+                session: None,
+                record_id: None,
+                cert_no: None,
+                operation: None,
+                inst: Some(0),
+                institution_id: None,
+                training_inst: None,
+            });
+        }
+        assert!(fx.run_check(ids::HOURS_SHORT).is_empty());
     }
 
     #[test]

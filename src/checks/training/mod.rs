@@ -9,13 +9,39 @@
 //! | `training.compressed_schedule` | classes | calendar span × daily maximum < the hours that must be offline |
 //! | `training.person_overlap` | attendance | one person in two overlapping records |
 //! | `training.instructor_overlap` | classes, attendance | one instructor teaching overlapping sessions in different rooms |
-//! | `training.room_over_capacity` | classes, attendance | more concurrent classroom trainees in a room than its capacity |
-//! | `training.proxy_signin` | attendance | many persons checked in within seconds on one device; identical in/out times across trainees |
-//! | `training.time_heaping` | attendance | seconds of the timestamps heaped on round values (chi-square vs uniform, BH across institutions) |
+//! | `training.room_over_capacity` | classes, attendance | more trainees signed in present at once in a room than its capacity |
+//! | `training.roster_over_capacity` | classes, attendance | a class roster larger than its declared room (planning breach, low weight) |
+//! | `training.proxy_signin` | attendance | many persons checked in within seconds on one capture device; identical in/out times captured to the second or with failed faces (manual entries excluded) |
+//! | `training.time_heaping` | attendance | class-days typed in by hand (whole-minute times) vs peer institutions of the same kind: beta-binomial fitted to peers, exact tail, BH across institutions |
 //! | `training.online_farming` | attendance | online: one device serving many persons, overlapping sessions on a device, night study |
-//! | `training.face_mismatch` | attendance | hours credited on records whose face score is below the pass threshold |
+//! | `training.face_mismatch` | attendance | hours credited on records whose face score is below the pass threshold, vs peer institutions' failure rate (beta-binomial, BH) |
 //! | `training.backfilled` | attendance, exam_* | attendance after the trainee's exam for that operation, or after the class ended |
 //! | `training.no_attendance_record` | exam_*, attendance | candidates naming this institution with no attendance there for that operation |
+//!
+//! ## Nulls and severities (issue 15)
+//!
+//! Two kinds of check. A breach of a hard rule needs no peer null: it is a
+//! fact with its evidence, and its severity follows its extent (no floor).
+//! A pattern honest institutions also produce is evidence only against a
+//! null estimated from comparable units — the other institutions of the
+//! same kind ([`peer_tests`]: beta-binomial, this institution left out, BH
+//! across institutions) — and its severity is the scorecard's `q_effect`
+//! form: effect part × significance part, 0 when not significant.
+//!
+//! | check | kind | null | statistic | severity |
+//! |---|---|---|---|---|
+//! | `hours_short` | hard rule + honest absences | binomial at `hours_baseline_short_rate` | trainees short / trainees | Clopper–Pearson lower bound of the share ÷ `hours_full_share` |
+//! | `compressed_schedule` | hard rule | — (calendar cannot hold the offline hours) | classes compressed / classes | share ÷ `compressed_full_share` |
+//! | `person_overlap` | hard rule | — (one person, two places) | trainees with overlaps / trainees | share ÷ `overlap_full_share` |
+//! | `instructor_overlap` | hard rule | — | overlapping session pairs | pairs ÷ `instructor_full_pairs` |
+//! | `room_over_capacity` | hard rule | — (more present at once than the room holds) | peak present / capacity | (ratio − 1) ÷ `room_full_excess` × share of room-days over ÷ `room_full_share` |
+//! | `roster_over_capacity` | planning breach (low weight) | — | classes whose roster exceeds the room / classes | share ÷ `roster_full_share` |
+//! | `proxy_signin` | hard rule | — (a capture device cannot verify faces that fast; identical times to the second); manual entries excluded | records in bursts / identical groups ÷ records | share ÷ `proxy_full_share` |
+//! | `time_heaping` | pattern | peers' typed class-day rate (beta-binomial, same kind) | typed class-days / class-days | evidence form on the excess over peers |
+//! | `online_farming` | hard rule | — (concurrent sessions on one device; night outside allowed hours); persons per device is context | suspect online records / online records | share ÷ `online_full_share` |
+//! | `face_mismatch` | pattern | peers' failed-face rate (beta-binomial, same kind, ≥ `face_base_rate`) | failed / face-checked records | evidence form on the excess over the null |
+//! | `backfilled` | hard rule | — (dated after the exam / class end) | trainees with such records / trainees | share ÷ `backfill_full_share` |
+//! | `no_attendance_record` | hard rule | — (candidate named this trainer, no record there) | candidates without records / candidates | share ÷ `noatt_full_share` |
 //!
 //! Every threshold is in `[params.training]` of `models/scorecard.toml`.
 //! Rows are grouped once by sorting index vectors ([`Index`]); the
@@ -34,9 +60,12 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use serde::Deserialize;
 
-use super::{Ctx, EvidenceTable, Finding};
+use super::severity::SeverityForm;
+use super::{Ctx, EvidenceTable, Finding, TrainingCheck};
 use crate::dataset::intern::Sym;
-use crate::dataset::rows::{Attendance, Class, OpRef, Tables, Ts};
+use crate::dataset::rows::{Attendance, Class, InstKind, OpRef, Tables, Ts};
+use crate::stats::betabinom::{self, BetaBinom};
+use crate::stats::fdr::bh_adjust;
 
 /// Parameters of the training checks (`[params.training]`); each field's
 /// source or rationale is commented in the scorecard.
@@ -71,6 +100,8 @@ pub struct Params {
     // room_over_capacity
     pub room_min_excess_persons: u32,
     pub room_full_excess: f64,
+    pub room_full_share: f64,
+    pub roster_full_share: f64,
     // proxy_signin
     pub burst_gap_secs: i64,
     pub burst_min_persons: usize,
@@ -78,14 +109,19 @@ pub struct Params {
     pub same_second_min_persons: usize,
     pub face_verified: f32,
     pub identical_min_persons: usize,
+    pub placeholder_min_share: f64,
+    pub placeholder_min_rows: usize,
     pub proxy_min_rows: usize,
     pub proxy_min_share: f64,
     pub proxy_full_share: f64,
     // time_heaping
-    pub heaping_min_n: u64,
-    pub heaping_q: f64,
+    pub peer_trim_p: f64,
+    pub heaping_min_days: u64,
+    pub heaping_trim_max_share: f64,
+    pub face_trim_max_share: f64,
+    pub heaping_min_peers: usize,
+    pub heaping_day_share: f64,
     pub heaping_min_excess: f64,
-    pub heaping_full_excess: f64,
     // online_farming
     pub device_max_persons: usize,
     pub device_overlap_min_minutes: f64,
@@ -100,8 +136,9 @@ pub struct Params {
     // face_mismatch
     pub face_min: f32,
     pub face_min_rows: usize,
-    pub face_min_share: f64,
-    pub face_full_share: f64,
+    pub face_base_rate: f64,
+    pub face_min_peers: usize,
+    pub face_min_excess: f64,
     // backfilled
     pub backfill_grace_days: i32,
     pub backfill_min_persons: usize,
@@ -122,6 +159,7 @@ pub mod ids {
     pub const PERSON_OVERLAP: TrainingCheck = TrainingCheck::PersonOverlap;
     pub const INSTRUCTOR_OVERLAP: TrainingCheck = TrainingCheck::InstructorOverlap;
     pub const ROOM_OVER_CAPACITY: TrainingCheck = TrainingCheck::RoomOverCapacity;
+    pub const ROSTER_OVER_CAPACITY: TrainingCheck = TrainingCheck::RosterOverCapacity;
     pub const PROXY_SIGNIN: TrainingCheck = TrainingCheck::ProxySignin;
     pub const TIME_HEAPING: TrainingCheck = TrainingCheck::TimeHeaping;
     pub const ONLINE_FARMING: TrainingCheck = TrainingCheck::OnlineFarming;
@@ -143,10 +181,18 @@ pub(crate) struct Index<'a> {
     pub class_start: Vec<usize>,
     /// Class row indices per institution.
     pub classes_of: Vec<Vec<u32>>,
+    /// Per attendance row: typed in by hand (see [`manual_entries`]).
+    pub manual: Vec<bool>,
+    /// Device values that are export placeholders, not capture terminals.
+    pub placeholders: Vec<Sym>,
+    /// Rejected attendance rows as far as they could be read: (person,
+    /// institution or `u32::MAX` when unreadable, operation key or
+    /// `u32::MAX`), sorted. A rejected row is unknown, not absent.
+    pub rejected_att: Vec<(u32, u32, u32)>,
 }
 
 impl<'a> Index<'a> {
-    pub fn build(t: &'a Tables, classes: &'a [Class]) -> Index<'a> {
+    pub fn build(t: &'a Tables, classes: &'a [Class], p: &Params) -> Index<'a> {
         let att = t.attendance.as_deref().unwrap_or(&[]);
         let mut by_class: Vec<u32> = (0..att.len() as u32).collect();
         by_class.par_sort_unstable_by_key(|&i| {
@@ -168,7 +214,44 @@ impl<'a> Index<'a> {
                 v.push(ci as u32);
             }
         }
-        Index { t, classes, att, has_attendance: t.attendance.is_some(), by_class, class_start, classes_of }
+        let mut ix = Index {
+            t,
+            classes,
+            att,
+            has_attendance: t.attendance.is_some(),
+            by_class,
+            class_start,
+            classes_of,
+            manual: Vec::new(),
+            placeholders: Vec::new(),
+            rejected_att: Vec::new(),
+        };
+        ix.rejected_att = t
+            .rejected_in(crate::dataset::Table::Attendance)
+            .filter_map(|r| {
+                let person = r.person?;
+                Some((person.0, r.inst.unwrap_or(u32::MAX), r.operation.as_ref().map_or(u32::MAX, op_key)))
+            })
+            .collect();
+        ix.rejected_att.sort_unstable();
+        (ix.manual, ix.placeholders) = manual_entries(att, p.placeholder_min_share, p.placeholder_min_rows);
+        ix
+    }
+
+    /// Whether an attendance row of `person` at `inst` for operation key
+    /// `op` may have been rejected (institution or operation unreadable
+    /// count as possibly this one): that trainee's hours are unknown.
+    pub fn attendance_unreadable(&self, person: Sym, inst: u32, op: u32) -> bool {
+        let lo = self.rejected_att.partition_point(|x| x.0 < person.0);
+        self.rejected_att[lo..]
+            .iter()
+            .take_while(|x| x.0 == person.0)
+            .any(|&(_, i, o)| (i == inst || i == u32::MAX) && (o == op || o == u32::MAX))
+    }
+
+    /// Record `row` was typed in by hand (no capture terminal saw it).
+    pub fn is_manual(&self, row: u32) -> bool {
+        self.manual.get(row as usize).copied().unwrap_or(false)
     }
 
     /// Attendance rows of class `c`, sorted by (person, check_in).
@@ -205,6 +288,120 @@ impl<'a> Index<'a> {
     pub fn opt(&self, sym: Option<Sym>) -> String {
         sym.map(|s| self.t.s(s).to_string()).unwrap_or_default()
     }
+}
+
+/// Both times of a record on a whole minute (typed, not captured).
+pub(crate) fn whole_minutes(a: &Attendance) -> bool {
+    a.check_in.rem_euclid(60) == 0 && a.check_out.rem_euclid(60) == 0
+}
+
+/// Manual entries, told from the data: a capture terminal records seconds
+/// and (where it has a camera) a face score, so a record with both times on
+/// a whole minute, no face score and no device — or a device value that is
+/// an export's placeholder — was typed in by hand. A device value is a
+/// placeholder when at least `min_share` of its (at least `min_rows`)
+/// records are typed-looking (whole minutes, no face score): a real
+/// terminal puts both times on a whole minute once in 3,600 records. No
+/// word list: whatever the export writes (`手工录入`, `-`, `0`, `N/A`) is
+/// found by how its records look.
+pub(crate) fn manual_entries(att: &[Attendance], min_share: f64, min_rows: usize) -> (Vec<bool>, Vec<Sym>) {
+    let typed = |a: &Attendance| a.face_score.is_none() && whole_minutes(a);
+    let mut per_dev: HashMap<Sym, (usize, usize)> = HashMap::new();
+    for a in att {
+        if let Some(d) = a.device {
+            let e = per_dev.entry(d).or_default();
+            e.0 += 1;
+            e.1 += typed(a) as usize;
+        }
+    }
+    let mut placeholders: Vec<Sym> = per_dev
+        .into_iter()
+        .filter(|&(_, (n, k))| n >= min_rows && k as f64 >= min_share * n as f64)
+        .map(|(d, _)| d)
+        .collect();
+    placeholders.sort_unstable_by_key(|d| d.0);
+    let manual = att
+        .iter()
+        .map(|a| typed(a) && a.device.is_none_or(|d| placeholders.binary_search_by_key(&d.0, |x| x.0).is_ok()))
+        .collect();
+    (manual, placeholders)
+}
+
+/// The parameters of a check's `q_effect` severity form (alpha, full_q,
+/// full_effect): the decision level and the scale its method text states.
+/// (1, 1, 1) when the check has another form or none (the load validates
+/// the forms, so this is only a fallback).
+pub(crate) fn q_effect(ctx: &Ctx, check: TrainingCheck) -> (f64, f64, f64) {
+    match ctx.card.check(check).and_then(|c| c.severity.as_ref()) {
+        Some(SeverityForm::QEffect { alpha, full_q, full_effect, .. }) => (*alpha, *full_q, *full_effect),
+        _ => (1.0, 1.0, 1.0),
+    }
+}
+
+/// One unit's test against its peers (see [`peer_tests`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PeerTest {
+    pub null: BetaBinom,
+    pub p_value: f64,
+    /// BH-adjusted across all units tested together.
+    pub q: f64,
+    /// Peers were institutions of the same kind (else all institutions).
+    pub by_kind: bool,
+}
+
+/// Tests each unit `(kind, events, trials)` against its peers: institutions
+/// of the same kind when more than `min_peers` of them have trials, else all
+/// institutions; the peers' beta-binomial (method of moments, this unit left
+/// out, so its own excess does not widen its null, and without the units
+/// already extreme at `trim.0` under the fit of their kind, at most a share
+/// `trim.1` of them, see [`betabinom::keep_mask`]), its mean raised to
+/// `floor` (an honest rate the data must beat whatever the peers do); the
+/// binomial at `floor` with `min_peers` or fewer peers (p = 1 when `floor`
+/// is 0: nothing to compare with). Exact upper tails,
+/// Benjamini–Hochberg across all units.
+pub(crate) fn peer_tests(
+    units: &[(InstKind, u64, u64)],
+    min_peers: usize,
+    floor: f64,
+    trim: (f64, f64),
+) -> Vec<PeerTest> {
+    // Units already extreme under the fit of their kind do not shape the null.
+    let mut keep = vec![true; units.len()];
+    for kind in [InstKind::Training, InstKind::Exam, InstKind::Both] {
+        let idx: Vec<usize> = (0..units.len()).filter(|&j| units[j].0 == kind).collect();
+        let mask =
+            betabinom::keep_mask(&idx.iter().map(|&j| (units[j].1, units[j].2)).collect::<Vec<_>>(), trim.0, trim.1);
+        for (&j, m) in idx.iter().zip(mask) {
+            keep[j] = m;
+        }
+    }
+    let mut out: Vec<PeerTest> = Vec::with_capacity(units.len());
+    for (i, &(kind, k, n)) in units.iter().enumerate() {
+        let pick = |same: bool| -> Vec<usize> {
+            (0..units.len()).filter(|&j| j != i && units[j].2 > 0 && (!same || units[j].0 == kind)).collect()
+        };
+        let same = pick(true);
+        let (peers, by_kind) = if same.len() > min_peers { (same, true) } else { (pick(false), false) };
+        let fitted = if peers.len() > min_peers {
+            let kept: Vec<(u64, u64)> = peers.iter().filter(|&&j| keep[j]).map(|&j| (units[j].1, units[j].2)).collect();
+            betabinom::fit(&kept)
+        } else {
+            None
+        };
+        let null = match fitted {
+            Some(f) if f.p >= floor => f,
+            Some(f) => BetaBinom { p: floor, ..f },
+            None => BetaBinom { p: floor, rho: 0.0, units: 0 },
+        };
+        // No peers and no floor: nothing to test against.
+        let p_value = if null.units == 0 && floor <= 0.0 { 1.0 } else { null.upper_tail(k, n) };
+        out.push(PeerTest { null, p_value, q: 1.0, by_kind });
+    }
+    let q = bh_adjust(&out.iter().map(|t| t.p_value).collect::<Vec<_>>());
+    for (t, q) in out.iter_mut().zip(q) {
+        t.q = q;
+    }
+    out
 }
 
 /// A key naming an operation: its model index when known, else its raw text.
@@ -249,14 +446,15 @@ pub(crate) fn pct(x: f64) -> String {
 pub fn run(ctx: &Ctx) -> Vec<Finding> {
     let Some(classes) = ctx.t.classes.as_deref() else { return Vec::new() };
     let p = &ctx.params.training;
-    let ix = Index::build(ctx.t, classes);
+    let ix = Index::build(ctx.t, classes, p);
     let exams = records::ExamIndex::build(ctx.t);
     let n_inst = ctx.t.institutions.len() as u32;
 
     // Province-wide parts first: a person's records across institutions.
     let overlaps = presence::person_overlaps(&ix, p);
 
-    let per_inst: Vec<(Vec<Finding>, Option<signin::HeapStat>)> = (0..n_inst)
+    type PerInst = (Vec<Finding>, Option<signin::HeapStat>, Option<online::FaceStat>);
+    let per_inst: Vec<PerInst> = (0..n_inst)
         .into_par_iter()
         .map(|inst| {
             let mut out = Vec::new();
@@ -264,29 +462,32 @@ pub fn run(ctx: &Ctx) -> Vec<Finding> {
             out.extend(hours::compressed_schedule(ctx, &ix, inst));
             out.extend(hours::not_in_model(ctx, &ix, inst));
             if !ix.has_attendance || ix.classes_of[inst as usize].is_empty() {
-                return (out, None);
+                return (out, None, None);
             }
             let rows = ix.inst_rows(inst);
             out.extend(presence::person_overlap(ctx, &ix, inst, &rows, overlaps.get(&inst)));
             out.extend(presence::instructor_overlap(ctx, &ix, inst, &rows));
             out.extend(presence::room_over_capacity(ctx, &ix, inst, &rows));
+            out.extend(presence::roster_over_capacity(ctx, &ix, inst));
             out.extend(signin::proxy_signin(ctx, &ix, inst, &rows));
             out.extend(online::online_farming(ctx, &ix, inst, &rows));
-            out.extend(online::face_mismatch(ctx, &ix, inst, &rows));
             out.extend(records::backfilled(ctx, &ix, &exams, inst, &rows));
             out.extend(records::no_attendance_record(ctx, &ix, &exams, inst, &rows));
             let heap = signin::heap_stat(&ix, inst, &rows, p);
-            (out, heap)
+            let face = online::face_stat(&ix, inst, &rows, p);
+            (out, heap, face)
         })
         .collect();
 
     let mut out = Vec::new();
-    let mut heaps = Vec::new();
-    for (f, h) in per_inst {
+    let (mut heaps, mut faces) = (Vec::new(), Vec::new());
+    for (f, h, fs) in per_inst {
         out.extend(f);
         heaps.extend(h);
+        faces.extend(fs);
     }
     out.extend(signin::time_heaping(ctx, &ix, heaps));
+    out.extend(online::face_mismatch(ctx, &ix, faces));
     out
 }
 

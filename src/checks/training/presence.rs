@@ -2,8 +2,11 @@
 //! overlapping records of different classes, in this or another
 //! institution),
 //! `training.instructor_overlap` (an instructor teaching overlapping
-//! sessions in different rooms) and `training.room_over_capacity` (more
-//! concurrent classroom trainees in a room than it holds).
+//! sessions in different rooms), `training.room_over_capacity` (more
+//! trainees signed in present at once in a room than it holds: some of
+//! them cannot have been there) and `training.roster_over_capacity` (a
+//! class roster larger than its room, never all present at once: a
+//! planning breach visible in the plan, not falsification).
 
 use std::collections::HashMap;
 
@@ -366,6 +369,10 @@ pub(super) fn room_over_capacity(ctx: &Ctx, ix: &Index, inst: u32, rows: &[u32])
         }
     }
     ev.par_sort_unstable();
+    let mut rd: Vec<(u32, Day)> = ev.iter().filter(|e| e.2 > 0).map(|e| (e.0, day_of(e.1))).collect();
+    rd.sort_unstable();
+    rd.dedup();
+    let room_days = rd.len();
     // Peak concurrency per (room, day) where it exceeds the capacity.
     let mut peaks: Vec<(Sym, Day, u32, Ts)> = Vec::new();
     let mut k = 0;
@@ -424,7 +431,10 @@ pub(super) fn room_over_capacity(ctx: &Ctx, ix: &Index, inst: u32, rows: &[u32])
     }
     eps.sort_by(|a, b| (a.day, ix.s(a.room)).cmp(&(b.day, ix.s(b.room))));
     let ratio = eps.iter().map(|e| e.persons as f64 / e.cap.max(1) as f64).fold(0.0, f64::max);
-    let sev = share_severity(ratio - 1.0, p.room_full_excess);
+    // How far over (the worst room-day) times how often (share of room-days).
+    let (n, days) = (eps.len(), room_days.max(1));
+    let sev =
+        share_severity(ratio - 1.0, p.room_full_excess) * share_severity(n as f64 / days as f64, p.room_full_share);
     let mut table = EvidenceTable::new(
         "同时在教室人数超过容量",
         "Concurrent trainees above the room's capacity",
@@ -459,23 +469,97 @@ pub(super) fn room_over_capacity(ctx: &Ctx, ix: &Index, inst: u32, rows: &[u32])
             f = f.flag(SubjectKind::Class, t.s(ix.classes[c as usize].id), sev);
         }
     }
-    let n = eps.len();
     Some(
         f.stat(ratio, None)
             .summary(
-                format!("{n} 个教室·日出现同时在教室人数超过容量，最高为容量的 {ratio:.2} 倍"),
-                format!("{n} room-day(s) had more trainees present at once than the room holds, up to {ratio:.2}× its capacity"),
+                format!("{n}/{days} 个教室·日出现同时在教室人数超过容量，最高为容量的 {ratio:.2} 倍"),
+                format!("{n} of {days} room-day(s) had more trainees present at once than the room holds, up to {ratio:.2}× its capacity"),
             )
             .method(
                 format!(
-                    "面授签到、签退记录按教室排序扫描，得到每个教室每天同时在场的最多人数（按不同身份证号复核），与班级登记的教室容量（同一教室取最大值）比较，超出至少 {} 人计入。严重度 = (人数/容量 − 1) ÷ {}。",
+                    "面授签到、签退记录按教室排序扫描，得到每个教室每天同时在场的最多人数（按不同身份证号复核），与班级登记的教室容量（同一教室取最大值）比较，超出至少 {} 人计入（签到在场的人多于教室能容纳的，其中一些人不可能在场）。花名册大于教室但从未同时超员的班级另计为计划问题（training.roster_over_capacity）。严重度 = min(1, (人数/容量 − 1) ÷ {}) × min(1, 超员教室·日占比 ÷ {})。",
                     p.room_min_excess_persons,
-                    p.room_full_excess
+                    p.room_full_excess,
+                    pct(p.room_full_share)
                 ),
                 format!(
-                    "Classroom check-ins and check-outs swept per room give the most trainees present at once each day (re-counted as distinct persons), compared with the capacity the classes declare for the room (the largest if several); counted when it exceeds it by at least {}. Severity = (persons/capacity − 1) ÷ {}.",
+                    "Classroom check-ins and check-outs swept per room give the most trainees present at once each day (re-counted as distinct persons), compared with the capacity the classes declare for the room (the largest if several); counted when it exceeds it by at least {} (more persons signed in present than the room holds: some cannot have been there). A roster larger than the room that never fills it at once is a planning breach, reported apart (training.roster_over_capacity). Severity = min(1, (persons/capacity − 1) ÷ {}) × min(1, share of room-days over capacity ÷ {}).",
                     p.room_min_excess_persons,
-                    p.room_full_excess
+                    p.room_full_excess,
+                    pct(p.room_full_share)
+                ),
+            )
+            .evidence(table),
+    )
+}
+
+/// Classes whose roster (distinct trainees with classroom records) exceeds
+/// the capacity the class declares by at least `room_min_excess_persons`:
+/// visible in the plan, a compliance breach, not falsification (absences,
+/// split halves and rotations keep such rooms from overfilling; when they do
+/// overfill, `room_over_capacity` says so). Hard rule; severity = share of
+/// the institution's classes with a declared capacity that break it ÷
+/// `roster_full_share`.
+pub(super) fn roster_over_capacity(ctx: &Ctx, ix: &Index, inst: u32) -> Option<Finding> {
+    let p = &ctx.params.training;
+    let t = ix.t;
+    let mut over: Vec<(u32, u32, usize)> = Vec::new();
+    let mut with_cap = 0usize;
+    for &c in &ix.classes_of[inst as usize] {
+        let Some(cap) = ix.classes[c as usize].capacity else { continue };
+        let rows: Vec<u32> = ix.class_rows(c).iter().copied().filter(|&r| ix.a(r).mode == Mode::Classroom).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        with_cap += 1;
+        let roster = distinct_persons(ix, &rows);
+        if roster as u64 >= cap as u64 + p.room_min_excess_persons as u64 {
+            over.push((c, cap, roster));
+        }
+    }
+    if over.is_empty() {
+        return None;
+    }
+    let share = over.len() as f64 / with_cap as f64;
+    let sev = share_severity(share, p.roster_full_share);
+    let mut table = EvidenceTable::new(
+        "花名册人数超过教室容量的班级",
+        "Classes whose roster exceeds the room",
+        "classes",
+        &[
+            ("class_id", ColKind::Text),
+            ("room", ColKind::Text),
+            ("capacity", ColKind::Number),
+            ("roster", ColKind::Number),
+        ],
+    );
+    let mut f = Finding::new(t.inst_id(inst), ids::ROSTER_OVER_CAPACITY, sev);
+    for &(c, cap, roster) in &over {
+        let class = &ix.classes[c as usize];
+        push_row(
+            &mut table,
+            || vec![t.s(class.id).into(), ix.opt(class.room), cap.to_string(), roster.to_string()],
+            p.evidence_rows,
+        );
+        f = f.flag(SubjectKind::Class, t.s(class.id), sev);
+    }
+    let n = over.len();
+    Some(
+        f.stat(share, None)
+            .summary(
+                format!("{n}/{with_cap} 个班级（{}）花名册人数超过登记的教室容量", pct(share)),
+                format!("{n} of {with_cap} classes ({}) have a roster larger than the room they declare", pct(share)),
+            )
+            .method(
+                format!(
+                    "每个班级面授记录中的不同学员数（花名册）与该班登记的教室容量比较，超出至少 {} 人计入。这是计划中可见的合规问题（教室不够大），不是造假证据：缺勤、分批上课使教室不必同时超员；同时在场超员另由 training.room_over_capacity 判断。严重度 = 超员班级占比 ÷ {}。",
+                    p.room_min_excess_persons,
+                    pct(p.roster_full_share)
+                ),
+                format!(
+                    "Each class's distinct classroom trainees (its roster) against the room capacity the class declares; counted when over by at least {}. A planning breach visible in the plan (the room is too small), not evidence of falsification: absences and split halves keep the room from overfilling at once, which training.room_over_capacity tests. Severity = share of classes over ÷ {}.",
+                    p.room_min_excess_persons,
+                    pct(p.roster_full_share)
                 ),
             )
             .evidence(table),
@@ -562,6 +646,26 @@ mod tests {
         teach(&mut fx, a, "T2", "2024-07-02 08:00:00", "2024-07-02 12:00:00", 0, 20);
         teach(&mut fx, c, "T2", "2024-07-02 08:00:00", "2024-07-02 12:00:00", 40, 20);
         assert!(fx.run_check(ids::INSTRUCTOR_OVERLAP).is_empty());
+    }
+
+    #[test]
+    fn roster_larger_than_the_room_is_a_planning_breach_only() {
+        // 45 on the roster of a 30-seat room, taught in two halves that never
+        // overfill it: no presence finding, a low-weight planning finding.
+        let mut fx = Fx::new();
+        let a = fx.class("C1", 0, "低压电工", CourseKind::Initial, "2024-07-01", "2024-07-30", Some("101"), Some(30));
+        for k in 0..45 {
+            let (i, o) = if k < 23 { ("08:00:00", "12:00:00") } else { ("13:00:00", "17:00:00") };
+            fx.att(a, &pid(k), Mode::Classroom, ts(&format!("2024-07-01 {i}")), ts(&format!("2024-07-01 {o}")));
+        }
+        assert!(fx.run_check(ids::ROOM_OVER_CAPACITY).is_empty());
+        let f = fx.run_check(ids::ROSTER_OVER_CAPACITY);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].evidence[0].rows[0][3], "45");
+        assert!(
+            fx.card.check(ids::ROSTER_OVER_CAPACITY).unwrap().weight
+                < fx.card.check(ids::ROOM_OVER_CAPACITY).unwrap().weight
+        );
     }
 
     #[test]

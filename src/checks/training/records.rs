@@ -3,11 +3,14 @@
 //! that operation, or after the class ended) and
 //! `training.no_attendance_record` (candidates whose exam record names this
 //! institution as their trainer but who have no attendance there for that
-//! operation).
+//! operation). A candidate whose attendance may be in a rejected row
+//! (DATA.md: rejected is unknown, not absent) is left out and named as
+//! unknown in the summary.
 
 use std::collections::HashMap;
 
 use crate::checks::{ColKind, Ctx, EvidenceTable, Finding, SubjectKind};
+use crate::dataset::intern::Sym;
 use crate::dataset::rows::{day_of, fmt_day, fmt_ts, CourseKind, Tables, Ts};
 
 use super::{ids, op_key, pct, push_row, share_severity, Index};
@@ -176,12 +179,19 @@ pub(super) fn no_attendance_record(ctx: &Ctx, ix: &Index, ex: &ExamIndex, inst: 
     let mut distinct = 0usize;
     let mut missing: Vec<u32> = Vec::new();
     let mut missing_keys = 0usize;
+    // Candidates whose attendance here may sit in a rejected row: unknown.
+    let mut unreadable = 0usize;
     let mut k = 0;
     while k < keys.len() {
         let key = keys[k].0;
         let mut m = k;
         while m < keys.len() && keys[m].0 == key {
             m += 1;
+        }
+        if trained.binary_search(&key).is_err() && ix.attendance_unreadable(Sym(key.0), inst, key.1) {
+            unreadable += 1;
+            k = m;
+            continue;
         }
         distinct += 1;
         if trained.binary_search(&key).is_err() {
@@ -235,12 +245,14 @@ pub(super) fn no_attendance_record(ctx: &Ctx, ix: &Index, ex: &ExamIndex, inst: 
         f.stat(share, None)
             .summary(
                 format!(
-                    "{missing_keys}/{distinct} 名考生（{}）的考试档案写明由本机构培训，但本机构没有其该作业类别的任何学时记录",
-                    pct(share)
+                    "{missing_keys}/{distinct} 名考生（{}）的考试档案写明由本机构培训，但本机构没有其该作业类别的任何学时记录{}",
+                    pct(share),
+                    if unreadable > 0 { format!("（另有 {unreadable} 名考生的学时记录被拒读，视为未知，未计入）") } else { String::new() }
                 ),
                 format!(
-                    "{missing_keys} of {distinct} candidates ({}) name this institution as their trainer in the exam archive but have no attendance record here for that operation",
-                    pct(share)
+                    "{missing_keys} of {distinct} candidates ({}) name this institution as their trainer in the exam archive but have no attendance record here for that operation{}",
+                    pct(share),
+                    if unreadable > 0 { format!(" ({unreadable} more whose attendance rows were rejected are unknown, not counted)") } else { String::new() }
                 ),
             )
             .method(
@@ -314,5 +326,44 @@ mod tests {
         assert_eq!(f[0].statistic, Some(8.0 / 20.0));
         assert_eq!(f[0].evidence[0].total_rows, 8);
         assert!(f[0].flags.iter().any(|x| x.subject_id == pid(0)));
+    }
+
+    #[test]
+    fn rejected_attendance_is_unknown_not_absent() {
+        // 8 candidates' attendance rows were rejected (say a bad check-out
+        // time): their hours are unknown, so they are not "no record".
+        let mut fx = Fx::new();
+        let c = fx.class("C1", 0, "低压电工", CourseKind::Initial, "2024-07-01", "2024-07-25", None, None);
+        let operation = fx.t.classes.as_ref().unwrap()[c as usize].operation;
+        for k in 0..20 {
+            if k >= 8 {
+                fx.att(c, &pid(k), Mode::Classroom, ts("2024-07-02 08:00:00"), ts("2024-07-02 12:00:00"));
+            } else {
+                let person = Some(fx.sym(&pid(k)));
+                fx.t.rejected.push(crate::dataset::rows::RejectedRow {
+                    table: crate::dataset::Table::Attendance,
+                    line: 100 + k as u32,
+                    id: None,
+                    person,
+                    session_id: None,
+                    session: None,
+                    record_id: None,
+                    cert_no: None,
+                    operation: if k < 4 { Some(operation) } else { None },
+                    inst: if k < 6 { Some(0) } else { None },
+                    institution_id: None,
+                    training_inst: None,
+                });
+            }
+            fx.exam(1, &pid(k), "低压电工", ts("2024-07-26 09:00:00"), Some(0));
+        }
+        assert!(fx.run_check(ids::NO_ATTENDANCE).is_empty());
+        // A rejected row of another institution does not hide anything here.
+        for r in &mut fx.t.rejected {
+            r.inst = Some(1);
+        }
+        let f = fx.run_check(ids::NO_ATTENDANCE);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].statistic, Some(8.0 / 20.0));
     }
 }

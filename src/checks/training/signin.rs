@@ -1,8 +1,16 @@
 //! Proxy sign-in: `training.proxy_signin` (bursts of different persons
 //! checked in within seconds on one device; identical check-in and
 //! check-out times to the second across trainees of a class) and
-//! `training.time_heaping` (timestamps heaped on round values, as
-//! hand-entered times are).
+//! `training.time_heaping` (class-days typed in by hand, far more often
+//! than peer institutions type theirs).
+//!
+//! Manual entries are honest: when a terminal is down, staff type a whole
+//! class in (identical whole-minute times, no face score, a blank or
+//! placeholder device; [`super::manual_entries`] tells them from the data).
+//! So `proxy_signin` counts only what a manual entry cannot be — bursts on a
+//! capture device, identical times captured to the second or with failed
+//! faces — and the manual-entry rate itself is tested against a
+//! beta-binomial fitted to peer institutions (`time_heaping`).
 //!
 //! A face terminal at the classroom door legitimately records trainees a
 //! few seconds apart, each with a good face score, spread over minutes. So
@@ -15,11 +23,10 @@
 
 use crate::checks::{Chart, ColKind, Ctx, EvidenceTable, Finding, SubjectKind};
 use crate::dataset::intern::Sym;
-use crate::dataset::rows::{fmt_ts, Ts};
-use crate::stats::digits::{chisq_uniform, heaped_excess, ChiSquare};
-use crate::stats::fdr::bh_adjust;
+use crate::dataset::rows::{day_of, fmt_day, fmt_ts, Day, InstKind, Ts};
 
-use super::{ids, pct, push_row, share_severity, Index, Params};
+use super::{ids, pct, push_row, q_effect, share_severity, Index, Params};
+use crate::checks::severity::Evidence;
 
 fn distinct(mut v: Vec<u32>) -> usize {
     v.sort_unstable();
@@ -42,7 +49,8 @@ struct Episode {
 /// `same_second_min_persons` different persons in one second whatever
 /// their scores.
 fn device_bursts(ix: &Index, rows: &[u32], p: &Params) -> Vec<Episode> {
-    let mut r: Vec<u32> = rows.iter().copied().filter(|&r| ix.a(r).device.is_some()).collect();
+    // Typed records are not captured by a device, whatever its column says.
+    let mut r: Vec<u32> = rows.iter().copied().filter(|&r| ix.a(r).device.is_some() && !ix.is_manual(r)).collect();
     r.sort_unstable_by_key(|&i| (ix.a(i).device.map_or(0, |d| d.0), ix.a(i).check_in, i));
     let persons = |w: &[u32]| distinct(w.iter().map(|&x| ix.a(x).person.0).collect());
     // Devices that record face scores: there a missing or failed score is
@@ -106,9 +114,14 @@ fn device_bursts(ix: &Index, rows: &[u32], p: &Params) -> Vec<Episode> {
     eps
 }
 
-/// Groups of trainees of one class with identical check-in and check-out.
+/// Groups of trainees of one class with identical check-in and check-out
+/// that cannot be a manual entry: captured to the second (a typed time is a
+/// whole minute), or with a face check that failed. A whole class typed in
+/// by hand when the terminal was down has identical whole-minute times and
+/// no face scores; it is compared with peers' manual-entry rates by
+/// `training.time_heaping`, not counted here.
 fn identical_times(ix: &Index, rows: &[u32], p: &Params) -> Vec<Episode> {
-    let mut r = rows.to_vec();
+    let mut r: Vec<u32> = rows.iter().copied().filter(|&r| !ix.is_manual(r)).collect();
     r.sort_unstable_by_key(|&i| {
         let a = ix.a(i);
         (a.class, a.check_in, a.check_out, i)
@@ -125,7 +138,9 @@ fn identical_times(ix: &Index, rows: &[u32], p: &Params) -> Vec<Episode> {
             }
             h += 1;
         }
-        if h - g >= p.identical_min_persons {
+        let captured = !super::whole_minutes(a0)
+            || r[g..h].iter().any(|&x| ix.a(x).face_score.is_some_and(|f| f < p.face_verified));
+        if captured && h - g >= p.identical_min_persons {
             let persons = distinct(r[g..h].iter().map(|&x| ix.a(x).person.0).collect());
             if persons >= p.identical_min_persons {
                 eps.push(Episode {
@@ -267,48 +282,61 @@ pub(super) fn proxy_signin(ctx: &Ctx, ix: &Index, inst: u32, rows: &[u32]) -> Op
     )
 }
 
-/// The seconds / minute-digit distribution of one institution's timestamps.
+/// One institution's class-days (a class's records whose check-in falls on
+/// one day) and which of them were typed in by hand.
 pub(super) struct HeapStat {
     inst: u32,
+    kind: InstKind,
+    days: u64,
+    /// (class, day, records, typed records) of each typed class-day.
+    typed: Vec<(u32, Day, u32, u32)>,
     secs: [u64; 60],
-    min_digits: [u64; 10],
-    sec_test: ChiSquare,
-    min_test: Option<ChiSquare>,
-    excess: f64,
-    /// Rows with both timestamps on a whole minute.
-    round_rows: Vec<u32>,
 }
 
-/// Seconds of check-in and check-out of every record of `inst`.
+/// Class-days of `inst`; a class-day is typed when at least
+/// `heaping_day_share` of its records have both times on a whole minute.
 pub(super) fn heap_stat(ix: &Index, inst: u32, rows: &[u32], p: &Params) -> Option<HeapStat> {
     let mut secs = [0u64; 60];
-    let mut min_digits = [0u64; 10];
-    let mut round_rows = Vec::new();
+    let mut cd: Vec<(u32, Day, bool)> = Vec::with_capacity(rows.len());
     for &r in rows {
         let a = ix.a(r);
         for ts in [a.check_in, a.check_out] {
             secs[ts.rem_euclid(60) as usize] += 1;
-            min_digits[(ts.div_euclid(60).rem_euclid(10)) as usize] += 1;
         }
-        if a.check_in.rem_euclid(60) == 0 && a.check_out.rem_euclid(60) == 0 {
-            round_rows.push(r);
-        }
+        cd.push((a.class, day_of(a.check_in), super::whole_minutes(a)));
     }
-    let sec_test = chisq_uniform(&secs)?;
-    if sec_test.n < p.heaping_min_n {
+    cd.sort_unstable();
+    let (mut days, mut typed) = (0u64, Vec::new());
+    let mut g = 0;
+    while g < cd.len() {
+        let mut h = g;
+        while h < cd.len() && (cd[h].0, cd[h].1) == (cd[g].0, cd[g].1) {
+            h += 1;
+        }
+        days += 1;
+        let k = cd[g..h].iter().filter(|x| x.2).count();
+        if k as f64 >= p.heaping_day_share * (h - g) as f64 && k > 0 {
+            typed.push((cd[g].0, cd[g].1, (h - g) as u32, k as u32));
+        }
+        g = h;
+    }
+    if days < p.heaping_min_days {
         return None;
     }
-    let excess = heaped_excess(&secs, &[0, 30]);
-    Some(HeapStat { inst, secs, min_digits, sec_test, min_test: chisq_uniform(&min_digits), excess, round_rows })
+    Some(HeapStat { inst, kind: ix.t.institutions[inst as usize].kind, days, typed, secs })
 }
 
-/// BH across institutions over the seconds test; a finding where q is
-/// below `heaping_q` and the excess share on :00/:30 reaches
-/// `heaping_min_excess`.
+/// The share of an institution's class-days typed in by hand against the
+/// rate of its peers (institutions of the same kind; all institutions when
+/// fewer than `heaping_min_peers` of that kind were tested): a
+/// beta-binomial fitted to the peers without the institution, its exact
+/// upper tail, BH across institutions; a finding where q < the severity
+/// form's `alpha` and
+/// the excess over the peer rate reaches `heaping_min_excess`.
 pub(super) fn time_heaping(ctx: &Ctx, ix: &Index, stats: Vec<HeapStat>) -> Vec<Finding> {
     let p = &ctx.params.training;
     let t = ix.t;
-    let q = bh_adjust(&stats.iter().map(|s| s.sec_test.p_value).collect::<Vec<_>>());
+    let units: Vec<(u64, u64)> = stats.iter().map(|s| (s.typed.len() as u64, s.days)).collect();
     let mut pool = [0u64; 60];
     for s in &stats {
         for (k, c) in s.secs.iter().enumerate() {
@@ -316,87 +344,81 @@ pub(super) fn time_heaping(ctx: &Ctx, ix: &Index, stats: Vec<HeapStat>) -> Vec<F
         }
     }
     let pool_n: u64 = pool.iter().sum::<u64>().max(1);
-    let m = stats.len();
+    let kinds: Vec<(InstKind, u64, u64)> = stats.iter().zip(&units).map(|(s, u)| (s.kind, u.0, u.1)).collect();
+    let tests = super::peer_tests(&kinds, p.heaping_min_peers, 0.0, (p.peer_trim_p, p.heaping_trim_max_share));
+    let m = tests.len();
+    let (alpha, full_q, full_effect) = q_effect(ctx, ids::TIME_HEAPING);
     let mut out = Vec::new();
-    for (s, q) in stats.iter().zip(q) {
-        if q >= p.heaping_q || s.excess < p.heaping_min_excess {
+    for (i, test) in tests.into_iter().enumerate() {
+        let (bb, pv, q, by_kind) = (test.null, test.p_value, test.q, test.by_kind);
+        let s = &stats[i];
+        let (k, n) = units[i];
+        let share = k as f64 / n as f64;
+        let excess = share - bb.p;
+        if bb.units == 0 || q >= alpha || excess < p.heaping_min_excess {
             continue;
         }
-        let sev = share_severity(s.excess, p.heaping_full_excess);
-        let n = s.sec_test.n;
-        let on = s.secs[0] + s.secs[30];
-        let mut td = EvidenceTable::new(
-            "时间戳秒数分布",
-            "Seconds of the timestamps",
-            "derived",
-            &[("second", ColKind::Number), ("count", ColKind::Number), ("expected_uniform", ColKind::Number)],
-        );
-        for (k, &c) in s.secs.iter().enumerate() {
-            push_row(&mut td, || vec![k.to_string(), c.to_string(), format!("{:.1}", n as f64 / 60.0)], 60);
+        let sev = ctx.severity(ids::TIME_HEAPING, &Evidence::default().with_q(q).with_effect(excess));
+        if sev <= 0.0 {
+            continue;
         }
-        let mut tr = EvidenceTable::new(
-            "签到签退均为整分的记录",
-            "Records with both times on a whole minute",
+        let mut td = EvidenceTable::new(
+            "手工录入的班级·日",
+            "Class-days typed in by hand",
             "attendance",
             &[
-                ("record_id", ColKind::Text),
-                ("person_id", ColKind::PersonId),
                 ("class_id", ColKind::Text),
-                ("check_in", ColKind::Time),
-                ("check_out", ColKind::Time),
+                ("day", ColKind::Time),
+                ("records", ColKind::Number),
+                ("whole_minute_records", ColKind::Number),
             ],
         );
         let mut f = Finding::new(t.inst_id(s.inst), ids::TIME_HEAPING, sev);
-        for &r in &s.round_rows {
-            let a = ix.a(r);
-            push_row(
-                &mut tr,
-                || {
-                    vec![
-                        t.s(a.id).into(),
-                        t.s(a.person).into(),
-                        t.s(ix.class_of(r).id).into(),
-                        fmt_ts(a.check_in),
-                        fmt_ts(a.check_out),
-                    ]
-                },
-                p.evidence_rows,
-            );
-            f = f.flag(SubjectKind::Attendance, t.s(a.id), sev * 0.5);
+        let mut flagged: Vec<u32> = Vec::new();
+        for &(c, d, nr, nt) in &s.typed {
+            let cid = t.s(ix.classes[c as usize].id);
+            push_row(&mut td, || vec![cid.into(), fmt_day(d), nr.to_string(), nt.to_string()], p.evidence_rows);
+            flagged.push(c);
         }
-        let (min_x2, min_p) = s.min_test.map_or((f64::NAN, f64::NAN), |m| (m.statistic, m.p_value));
+        flagged.dedup();
+        for c in flagged {
+            f = f.flag(SubjectKind::Class, t.s(ix.classes[c as usize].id), sev);
+        }
+        let sn: u64 = s.secs.iter().sum::<u64>().max(1);
         let chart = Chart::Histogram {
             title: "时间戳秒数 seconds of timestamps".into(),
             bin_edges: (0..=60).map(f64::from).collect(),
-            this: s.secs.iter().map(|&c| c as f64 / n.max(1) as f64).collect(),
+            this: s.secs.iter().map(|&c| c as f64 / sn as f64).collect(),
             peers: pool.iter().map(|&c| c as f64 / pool_n as f64).collect(),
             marker: None,
         };
-        let _ = s.min_digits;
+        let peers =
+            if by_kind { "同类型机构 institutions of the same kind" } else { "全部机构 all institutions" };
         out.push(
-            f.stat(s.sec_test.statistic, Some(q))
+            f.stat(share, Some(q))
                 .summary(
                     format!(
-                        "{n} 个签到/签退时间中 {on} 个（{}）秒数为 00 或 30（均匀分布应为 3.3%），超额比例 {}；χ²={:.1}（59 自由度），BH 校正 q={q:.2e}；{} 条记录签到签退均为整分",
-                        pct(on as f64 / n as f64), pct(s.excess), s.sec_test.statistic, s.round_rows.len()
+                        "{n} 个班级·日中 {k} 个（{}）为手工录入（签到签退均为整分），同类机构为 {}，超出 {}；β-二项检验 p={pv:.2e}，BH 校正 q={q:.2e}",
+                        pct(share), pct(bb.p), pct(excess)
                     ),
                     format!(
-                        "{on} of {n} check-in/out times ({}) fall on second :00 or :30 (3.3% expected if uniform), an excess share of {}; χ²={:.1} on 59 df, BH q={q:.2e}; {} records have both times on a whole minute",
-                        pct(on as f64 / n as f64), pct(s.excess), s.sec_test.statistic, s.round_rows.len()
+                        "{k} of {n} class-days ({}) were typed in by hand (check-in and check-out on whole minutes) where peers type {}, an excess of {}; beta-binomial p={pv:.2e}, BH q={q:.2e}",
+                        pct(share), pct(bb.p), pct(excess)
                     ),
                 )
                 .method(
                     format!(
-                        "设备自动记录的时间秒数应近似均匀分布，手工补录的时间多为整分。对本机构全部签到、签退时间的秒数（60 格）做 Pearson 卡方拟合优度检验（原假设：均匀分布），p 值在 {m} 个机构间做 Benjamini–Hochberg 校正，q < {} 且 :00/:30 超额比例 ≥ {} 时报告；分钟个位数（10 格）检验作为佐证：χ²={min_x2:.1}，p={min_p:.2e}。严重度 = 超额比例 ÷ {}。图中对照为全省汇总分布。",
-                        p.heaping_q, pct(p.heaping_min_excess), pct(p.heaping_full_excess)
+                        "终端故障或断网时工作人员会整班手工补录签到（整分时间、无人脸分、无设备），这本身不是造假；证据是补录比例远高于同类机构。班级·日中不少于 {} 的记录签到签退均为整分即计为手工录入。对照组：{peers}（{} 个，不含本机构），以矩估计拟合 β-二项分布（均值 {}，组内相关 ρ={:.3}），计算本机构补录班级·日数的精确上尾概率，在 {m} 个机构间做 Benjamini–Hochberg 校正；q < {} 且超出比例 ≥ {} 时报告。严重度 = min(1, 超出比例 ÷ {}) × min(1, log10({}/q) ÷ log10({}/{}))。",
+                        pct(p.heaping_day_share), bb.units, pct(bb.p), bb.rho, alpha, pct(p.heaping_min_excess),
+                        pct(full_effect), alpha, alpha, full_q
                     ),
                     format!(
-                        "Machine-recorded times have seconds spread roughly uniformly; hand-entered ones sit on whole minutes. Pearson's chi-square goodness-of-fit test of the seconds (60 cells) of all this institution's check-in and check-out times against uniform; p-values Benjamini–Hochberg adjusted across {m} institutions; reported when q < {} and the excess share on :00/:30 is at least {}. The minute last digit (10 cells) is supporting: χ²={min_x2:.1}, p={min_p:.2e}. Severity = excess share ÷ {}. The chart's comparison is the province's pooled distribution.",
-                        p.heaping_q, pct(p.heaping_min_excess), pct(p.heaping_full_excess)
+                        "When a terminal or the network is down, staff type a whole class in by hand (whole-minute times, no face score, no device); that alone is honest. The evidence is typing far more often than peers do. A class-day counts as typed when at least {} of its records have both times on a whole minute. Peers: {peers} ({} units, this one left out), fitted by a beta-binomial (method of moments: mean {}, intra-class correlation ρ={:.3}); the exact upper tail of this institution's typed class-days, Benjamini–Hochberg adjusted across {m} institutions; reported when q < {} and the excess is at least {}. Severity = min(1, excess ÷ {}) × min(1, log10({}/q) ÷ log10({}/{})).",
+                        pct(p.heaping_day_share), bb.units, pct(bb.p), bb.rho, alpha, pct(p.heaping_min_excess),
+                        pct(full_effect), alpha, alpha, full_q
                     ),
                 )
                 .evidence(td)
-                .evidence(tr)
                 .chart(chart),
         );
     }
@@ -496,11 +518,13 @@ mod tests {
 
     #[test]
     fn identical_in_and_out_times_are_found() {
+        // Captured to the second: a terminal cannot give 12 trainees the
+        // same 08:00:17 check-in and 12:00:43 check-out.
         let mut fx = Fx::new();
         let c = class(&mut fx, 0, "C1");
         for k in 0..30 {
             let (i, o) = if k < 12 {
-                (ts("2024-07-01 08:00:00"), ts("2024-07-01 12:00:00"))
+                (ts("2024-07-01 08:00:17"), ts("2024-07-01 12:00:43"))
             } else {
                 (ts("2024-07-01 07:50:00") + 29 * k as i64, ts("2024-07-01 12:00:00") + 17 * k as i64)
             };
@@ -511,28 +535,128 @@ mod tests {
         assert_eq!(f[0].evidence[1].rows[0][3], "12");
     }
 
+    /// A day when the terminal was down: the whole class typed in by hand,
+    /// identical whole-minute times, no face score, the device column blank
+    /// or holding the export's placeholder.
+    fn typed_day(fx: &mut Fx, c: u32, day: &str, n: usize, device: Option<&str>) {
+        let dev = device.map(|d| fx.sym(d));
+        for k in 0..n {
+            let a = fx.att(c, &pid(k), Mode::Classroom, ts(&format!("{day} 08:00:00")), ts(&format!("{day} 12:00:00")));
+            a.device = dev;
+        }
+    }
+
+    /// Captured days: a door terminal, seconds, verified faces.
+    fn captured_day(fx: &mut Fx, c: u32, day: &str, n: usize, salt: usize) {
+        let dev = fx.sym("DOOR");
+        for k in 0..n {
+            let t_in = ts(&format!("{day} 07:50:00")) + 5 * k as i64 + jitter(k + salt) % 3;
+            let a = fx.att(c, &pid(k), Mode::Classroom, t_in, t_in + 4 * 3600 + jitter(k + salt + 1) % 600);
+            a.device = Some(dev);
+            a.face_score = Some(0.92);
+        }
+    }
+
+    #[test]
+    fn a_class_typed_in_by_hand_is_no_proxy_signin() {
+        for device in [None, Some("手工录入"), Some("-")] {
+            let mut fx = Fx::new();
+            let c = class(&mut fx, 0, "C1");
+            for d in 1..=3 {
+                captured_day(&mut fx, c, &format!("2024-07-0{d}"), 30, d);
+            }
+            // Two typed days, 30 trainees each (the placeholder holds 60 typed records).
+            typed_day(&mut fx, c, "2024-07-04", 30, device);
+            typed_day(&mut fx, c, "2024-07-05", 30, device);
+            let f = fx.run_check(ids::PROXY_SIGNIN);
+            assert!(f.is_empty(), "{device:?}: {f:?}");
+        }
+    }
+
+    #[test]
+    fn auto_closed_check_outs_are_no_proxy_signin() {
+        // 25 trainees forgot to check out: the terminal closed them all at
+        // the scheduled 12:00:00; their check-ins were captured one by one.
+        let mut fx = Fx::new();
+        let c = class(&mut fx, 0, "C1");
+        let dev = fx.sym("DOOR");
+        for k in 0..40 {
+            let t_in = ts("2024-07-01 07:50:00") + 4 * k as i64 + jitter(k) % 3;
+            let t_out = if k < 25 { ts("2024-07-01 12:00:00") } else { t_in + 4 * 3600 + jitter(k + 5) % 300 };
+            let a = fx.att(c, &pid(k), Mode::Classroom, t_in, t_out);
+            a.device = Some(dev);
+            a.face_score = Some(0.9);
+        }
+        assert!(fx.run_check(ids::PROXY_SIGNIN).is_empty());
+        assert!(fx.run_check(ids::TIME_HEAPING).is_empty());
+    }
+
+    #[test]
+    fn typed_times_on_a_capture_device_that_records_seconds_still_count() {
+        // The same identical whole-minute times, but with failed face
+        // scores: a face terminal saw them, so they are not a manual entry.
+        let mut fx = Fx::new();
+        let c = class(&mut fx, 0, "C1");
+        captured_day(&mut fx, c, "2024-07-01", 30, 0);
+        let dev = fx.sym("DOOR");
+        for k in 0..12 {
+            let a = fx.att(c, &pid(100 + k), Mode::Classroom, ts("2024-07-02 08:00:00"), ts("2024-07-02 12:00:00"));
+            a.device = Some(dev);
+            a.face_score = Some(0.41);
+        }
+        let f = fx.run_check(ids::PROXY_SIGNIN);
+        assert_eq!(f.len(), 1, "{f:?}");
+    }
+
     /// Pseudo-random but deterministic seconds (a linear congruential walk).
     fn jitter(k: usize) -> i64 {
         ((k as u64).wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407) >> 33) as i64 % 900
     }
 
-    #[test]
-    fn heaped_seconds_are_found_and_machine_times_are_not() {
+    /// `n` institutions, each with 20 class-days of which `typed(i)` were
+    /// typed in by hand.
+    fn province(typed: impl Fn(usize) -> usize, n: usize) -> Fx {
         let mut fx = Fx::new();
-        let a = class(&mut fx, 0, "C1");
-        let b = class(&mut fx, 1, "C2");
-        for k in 0..400 {
-            let day = ts("2024-07-01 07:45:00") + (k / 100) as i64 * 86_400;
-            // I1: hand-entered whole minutes; I2: device times.
-            let i1 = day + jitter(k) / 60 * 60;
-            fx.att(a, &pid(k), Mode::Classroom, i1, i1 + 4 * 3600);
-            let i2 = day + jitter(k + 7);
-            fx.att(b, &pid(k + 1000), Mode::Classroom, i2, i2 + 4 * 3600 + jitter(k + 3));
+        for i in 2..n {
+            fx.inst(&format!("I{}", i + 1));
         }
+        for i in 0..n {
+            let c = class(&mut fx, i as u32, &format!("C{i}"));
+            let k = typed(i);
+            for d in 0..20 {
+                let day = format!("2024-{:02}-{:02}", 7 + d / 28, 1 + d % 28);
+                if d < k {
+                    typed_day(&mut fx, c, &day, 8, None);
+                } else {
+                    captured_day(&mut fx, c, &day, 8, 31 * i + d);
+                }
+            }
+        }
+        fx
+    }
+
+    #[test]
+    fn peer_manual_entry_rates_are_no_finding() {
+        // 30 institutions typing 0-4 of 20 class-days: the honest spread.
+        let fx = province(|i| i % 5, 30);
+        assert!(fx.run_check(ids::TIME_HEAPING).is_empty());
+        let f = fx.run_check(ids::PROXY_SIGNIN);
+        assert!(
+            f.is_empty(),
+            "{:?}",
+            f.iter().map(|f| (&f.institution_id, &f.summary_en, &f.evidence[0].rows)).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn typing_far_more_than_peers_is_found() {
+        // I1 types 16 of 20 class-days where peers type 0-4.
+        let fx = province(|i| if i == 0 { 16 } else { i % 5 }, 30);
         let f = fx.run_check(ids::TIME_HEAPING);
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].institution_id, "I1");
-        assert!(f[0].p_value.unwrap() < 1e-10);
-        assert!(f[0].severity > 0.9);
+        assert!(f[0].p_value.unwrap() < 1e-4, "{:?}", f[0].p_value);
+        assert!(f[0].severity > 0.9, "{}", f[0].severity);
+        assert_eq!(f[0].evidence[0].total_rows, 16);
     }
 }
