@@ -684,6 +684,8 @@ mod tests {
             video: false,
             mixed: false,
             frame_interval: 600.0,
+            records_salt: 0,
+            clean: Vec::new(),
         };
         super::super::generate(&cfg, &m.operations).unwrap();
         let mut truth: BTreeMap<String, (String, String)> = BTreeMap::new();
