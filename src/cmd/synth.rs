@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use crate::model::Models;
-use crate::synth::{self, Scale};
+use crate::synth::{self, Intensity, Scale, Settings};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -34,6 +34,19 @@ pub struct Args {
     /// Folder with the models (default: built-in models).
     #[arg(long)]
     pub models: Option<PathBuf>,
+    /// Share of a planted institution's units falsified: `mixed` (each
+    /// pattern's own share), `high` ≈ 80 %, `medium` ≈ 35 %, `low` ≈ 10 %
+    /// (applies to the exam and certificate patterns).
+    #[arg(long, value_enum, default_value_t = Intensity::Mixed)]
+    pub intensity: Intensity,
+    /// Plant nothing: an all-honest world (false-positive figures).
+    #[arg(long)]
+    pub honest: bool,
+    /// Switch off the honest variation of issue 15 (station-rotated and
+    /// untimed practical exams, refresher holders' old certificates,
+    /// feeder schools' fakes through honest centres).
+    #[arg(long)]
+    pub no_honest_profiles: bool,
 }
 
 pub fn run(a: Args) -> Result<i32> {
@@ -49,6 +62,7 @@ pub fn run(a: Args) -> Result<i32> {
         video: !a.no_video && a.scale == Scale::Demo,
         mixed: a.formats == "mixed",
         frame_interval: 15.0,
+        settings: Settings { honest: a.honest, honest_profiles: !a.no_honest_profiles, intensity: a.intensity },
     };
     let s = synth::generate(&cfg, &models.operations)
         .with_context(|| format!("cannot generate a dataset in `{}`", a.out.display()))?;

@@ -40,12 +40,50 @@ pub struct Rectification {
     pub deadline_days: u32,
 }
 
+/// `[scoring]`: how findings combine into a score (see `crate::score`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scoring {
+    /// Within one family, every finding after the strongest counts with
+    /// its `w·s` multiplied by this (correlated evidence is not independent).
+    pub family_damping: f64,
+    /// A family corroborates when its combined value reaches this.
+    pub corroborate_min: f64,
+    /// Red needs two corroborating families, or one finding with `w·s` at
+    /// least this; otherwise the score stays just below the red cut-off.
+    pub red_single_min: f64,
+    /// Checks that screen (pattern honest excellence also produces): their
+    /// `w·s` is capped at `screening_cap` unless a non-screening finding
+    /// reaches `corroborate_min`.
+    pub screening: Vec<String>,
+    pub screening_cap: f64,
+    /// Family → its checks. A check listed nowhere is in the family named
+    /// by its source (`exam`, `cert`, ...).
+    pub families: BTreeMap<String, Vec<String>>,
+}
+
+impl Scoring {
+    /// The family of a check id.
+    pub fn family_of<'a>(&'a self, check: &'a str) -> &'a str {
+        self.families
+            .iter()
+            .find(|(_, v)| v.iter().any(|c| c == check))
+            .map(|(k, _)| k.as_str())
+            .unwrap_or_else(|| check.split('.').next().unwrap_or(check))
+    }
+
+    pub fn is_screening(&self, check: &str) -> bool {
+        self.screening.iter().any(|c| c == check)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     model: String,
     version: String,
     tiers: Tiers,
+    scoring: Scoring,
     rectification: Rectification,
     checks: BTreeMap<String, CheckCfg>,
     params: BTreeMap<String, toml::Table>,
@@ -56,6 +94,7 @@ pub struct Scorecard {
     pub name: String,
     pub version: String,
     pub tiers: Tiers,
+    pub scoring: Scoring,
     pub rectification: Rectification,
     pub checks: BTreeMap<String, CheckCfg>,
     params: BTreeMap<String, toml::Table>,
@@ -68,6 +107,7 @@ impl Scorecard {
             name: f.model,
             version: f.version,
             tiers: f.tiers,
+            scoring: f.scoring,
             rectification: f.rectification,
             checks: f.checks,
             params: f.params,

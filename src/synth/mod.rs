@@ -37,7 +37,7 @@ use rayon::prelude::*;
 
 use crate::dataset::rows::Day;
 use crate::model::Operations;
-pub use plan::{Pattern, Scale};
+pub use plan::{Intensity, Pattern, Scale, Settings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SynthError {
@@ -206,12 +206,21 @@ pub struct Ctx<'a> {
     pub videos_per_centre: usize,
     /// Seconds between video frames.
     pub frame_interval: f64,
+    /// Share of a planted institution's units falsified.
+    pub intensity: Intensity,
 }
 
 impl<'a> Ctx<'a> {
     #[cfg(test)]
     pub fn for_tests(ops: &'a Operations) -> Ctx<'a> {
-        Ctx { seed: 1, scale: Scale::Demo, ops, videos_per_centre: 3, frame_interval: 10.0 }
+        Ctx {
+            seed: 1,
+            scale: Scale::Demo,
+            ops,
+            videos_per_centre: 3,
+            frame_interval: 10.0,
+            intensity: Intensity::Mixed,
+        }
     }
 }
 
@@ -330,6 +339,8 @@ pub struct Config {
     pub mixed: bool,
     /// Seconds between video frames (15 s keeps a 2-hour clip near 200 KB).
     pub frame_interval: f64,
+    /// Honest world, honest profiles, intensity.
+    pub settings: Settings,
 }
 
 /// What was generated.
@@ -354,13 +365,14 @@ pub fn generate(cfg: &Config, ops: &Operations) -> Result<Summary, SynthError> {
     if cfg.institutions == 0 {
         return Err(SynthError::Invalid("`--institutions` must be at least 1".into()));
     }
-    let plan = plan::build(cfg.institutions, cfg.seed, cfg.scale, cfg.video, ops);
+    let plan = plan::build_with(cfg.institutions, cfg.seed, cfg.scale, cfg.video, ops, cfg.settings);
     let ctx = Ctx {
         seed: cfg.seed,
         scale: cfg.scale,
         ops,
         videos_per_centre: if cfg.video { 2 } else { 0 },
         frame_interval: cfg.frame_interval,
+        intensity: cfg.settings.intensity,
     };
     let tables: Vec<Table> = TABLES.iter().copied().filter(|&t| t != Table::Cctv || cfg.video).collect();
     let mut files = write::TableFiles::create(&cfg.out, &tables)?;
@@ -446,7 +458,7 @@ fn group(ctx: &Ctx, plan: &plan::Plan, g: &[usize]) -> Result<Sink, SynthError> 
         }
     }
     let outcome = exam::run(ctx, c, &mut cohorts, &mut sink)?;
-    cert::write(ctx, c, &cohorts, &outcome.passed, &mut sink)?;
+    cert::write(ctx, plan, c, &cohorts, &outcome.passed, &mut sink)?;
     if ctx.videos_per_centre > 0 {
         let jobs = cctv::write(ctx, c, &outcome.theory_sessions, &mut sink)?;
         sink.videos.extend(jobs);

@@ -19,6 +19,7 @@ fn config(out: &Path, seed: u64, video: bool, mixed: bool) -> Config {
         mixed,
         // Few frames: the clips are still real H.264, just quick to make.
         frame_interval: 600.0,
+        settings: Default::default(),
     }
 }
 
