@@ -38,3 +38,6 @@ gen medium-s32 32 "$N" --intensity medium; hold+=("$DATA/medium-s32")
 gen low-s33 33 "$N" --intensity low; hold+=("$DATA/low-s33")
 gen honest-s41 41 "$HONEST_N" --honest --no-video; hold+=("$DATA/honest-s41")
 "$BIN" calibrate --fit "${fit[@]}" --holdout "${hold[@]}" --out out/calibration/result
+# The honest world must leave >= 99 % of its institutions below orange.
+awk -F'|' '/held-out `honest`, calibrated/ { gsub(/ /, "", $9); if ($9 + 0 > 0.01) { print "calibrate: honest world has " $9 " of institutions red or orange (> 1 %)"; bad = 1 } else { ok = 1 } }
+  END { if (!ok || bad) exit 1 }' out/calibration/result/calibration.md
