@@ -96,6 +96,19 @@ fn reader_notes(loaded: &Loaded) -> Vec<String> {
             out.push(format!("{} REFUSED: {why}", f.file));
         }
         out.extend(f.notes.iter().map(|n| format!("{}: {n}", f.file)));
+        if f.field_defects > 0 {
+            out.push(format!(
+                "{}: {} field defect(s): a bad value in an optional column, loaded empty (first: {})",
+                f.file,
+                f.field_defects,
+                loaded
+                    .defects
+                    .iter()
+                    .find(|d| d.file == f.file)
+                    .map(|d| format!("line {}: {}", d.line, d.reason))
+                    .unwrap_or_default()
+            ));
+        }
     }
     out.extend(loaded.notes.iter().cloned());
     out
@@ -204,7 +217,8 @@ impl Staged<'_> {
         progress.set_message("writing outputs");
         let t4 = Instant::now();
         let overview = checks::overview_charts(&ctx);
-        let result = RunResult { info, inputs: input_manifest(loaded), scores, findings, overview };
+        let unreadable = crate::run::Unreadable::collect(loaded, |id| opts.scope.contains(id));
+        let result = RunResult { info, inputs: input_manifest(loaded), scores, findings, overview, unreadable };
         for dir in [opts.out.clone(), opts.out.join("reports")] {
             crate::output::remove_stale_temps(&dir);
         }

@@ -47,4 +47,71 @@ pub struct RunResult {
     /// Province-level charts for the batch overview (e.g. pass-rate funnels
     /// per operation and exam part), computed by the checks.
     pub overview: Vec<Chart>,
+    /// Rejected rows and field defects that touch an in-scope institution,
+    /// sorted by institution, file, line, column: what its report must show
+    /// it could not read. Re-read from the store's `rejects` and
+    /// `field_defects` (which mirror the last ingest).
+    #[serde(default)]
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// A rejected row or a field defect, as it touches one institution.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Unreadable {
+    pub institution_id: String,
+    pub file: String,
+    pub line: u64,
+    /// The column of a field defect; empty for a rejected row.
+    pub column: String,
+    pub table: String,
+    /// `rejected` (the row was not loaded) or `field_defect` (the row was
+    /// loaded with this field empty).
+    pub kind: String,
+    /// The reject's reason, or the defect's value and what was expected.
+    pub reason: String,
+}
+
+impl Unreadable {
+    pub const REJECTED: &'static str = "rejected";
+    pub const FIELD_DEFECT: &'static str = "field_defect";
+
+    /// Every reject and field defect of `loaded` that touches an institution
+    /// `keep` accepts, once per institution it touches, sorted.
+    pub fn collect(loaded: &crate::dataset::Loaded, keep: impl Fn(&str) -> bool) -> Vec<Unreadable> {
+        let t = &loaded.tables;
+        let mut out = Vec::new();
+        for (r, k) in loaded.rejects.iter().zip(&t.rejected) {
+            let mut insts: Vec<u32> = k.inst.into_iter().chain(k.training_inst).collect();
+            insts.dedup();
+            for i in insts {
+                let id = t.inst_id(i);
+                if keep(id) {
+                    out.push(Unreadable {
+                        institution_id: id.to_string(),
+                        file: r.file.clone(),
+                        line: r.line,
+                        column: String::new(),
+                        table: r.table.clone(),
+                        kind: Self::REJECTED.into(),
+                        reason: r.reason.clone(),
+                    });
+                }
+            }
+        }
+        for d in &loaded.defects {
+            if let Some(id) = d.institution_id.as_deref().filter(|id| keep(id)) {
+                out.push(Unreadable {
+                    institution_id: id.to_string(),
+                    file: d.file.clone(),
+                    line: d.line,
+                    column: d.column.clone(),
+                    table: d.table.clone(),
+                    kind: Self::FIELD_DEFECT.into(),
+                    reason: format!("{} (loaded empty)", d.reason),
+                });
+            }
+        }
+        out.sort();
+        out
+    }
 }

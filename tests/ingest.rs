@@ -292,7 +292,6 @@ A12,C1,410102199001011234,张三,,classroom,2024-07-03 08:00,2024-07-03 09:00,,1
         ("attendance.csv", 11, "`mode` is not `classroom`, `online` or `practical`"),
         ("attendance.csv", 12, "row has 3 field(s), the header has 10"),
         ("attendance.csv", 13, "NUL byte"),
-        ("attendance.csv", 14, "`face_score` is not a face score"),
         ("classes.csv", 4, "institution_id `I9` is not in institutions"),
         ("classes.csv", 5, "end_date `2024-07-01` is before start_date `2024-07-05`"),
         ("exam_records.csv", 3, "`score` is not a score from 0 to 100: `101`"),
@@ -307,7 +306,26 @@ A12,C1,410102199001011234,张三,,classroom,2024-07-03 08:00,2024-07-03 09:00,,1
     }
     let inputs = w.inputs();
     let att = inputs.iter().find(|i| i.0 == "attendance").unwrap();
-    assert_eq!((att.1, att.2, att.3), (13, 3, 10));
+    assert_eq!((att.1, att.2, att.3), (13, 4, 9));
+    // A bad value in an optional column is a field defect: the row loads
+    // with the field empty (DATA.md).
+    let defect: (String, i64, String, String, Option<String>) = w
+        .conn()
+        .query_row("SELECT file, line, column_name, value, institution_id FROM field_defects", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap();
+    assert_eq!(defect, ("attendance.csv".into(), 14, "face_score".into(), "1.3e9".into(), Some("I1".into())), "{out}");
+    assert!(out.contains("field defect: attendance.csv line 14: `face_score` is not a face score"), "{out}");
+    let face: Option<f64> =
+        w.conn().query_row("SELECT face_score FROM attendance WHERE record_id='A12'", [], |r| r.get(0)).unwrap();
+    assert_eq!(face, None);
+    // Rejects know the institution they belong to (through the class).
+    let owner: Option<String> = w
+        .conn()
+        .query_row("SELECT institution_id FROM rejects WHERE line = 9 AND file = 'attendance.csv'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(owner.as_deref(), Some("I1"));
     let extra: String =
         w.conn().query_row("SELECT extra FROM exam_records WHERE record_id='R1'", [], |r| r.get(0)).unwrap();
     assert_eq!(extra, r#"{"备注":"ok"}"#);
@@ -382,4 +400,55 @@ fn score_names_refused_files() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(matches!(out.status.code(), Some(0 | 1)), "{err}");
     assert!(err.contains("classes.csv REFUSED") && err.contains("operation"), "{err}");
+}
+
+/// Issue 15: a bad optional value keeps its institution (no cascade of
+/// foreign-key rejects), and the institution's report lists the rows that
+/// touch it, rejected or with a field defect.
+#[test]
+fn field_defects_keep_the_institution_and_its_report_lists_what_was_unreadable() {
+    let w = Workdir::new();
+    w.write(
+        "institutions.csv",
+        INST_EN.replace("I1,安全培训中心,training,410102,30", "I1,安全培训中心,training,410102,三十"),
+    );
+    w.write("classes.csv", CLASSES_EN);
+    w.write(
+        "attendance.csv",
+        format!("{ATT_EN}A4,C1,410102199001011234,张三,,classroom,2024-07-03 25:00,2024-07-03 26:00,,\n"),
+    );
+    let out_dir = w.data().join("out");
+    let out = Command::new(env!("CARGO_BIN_EXE_kaopei"))
+        .arg("score")
+        .arg(w.data())
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .expect("run kaopei");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{err}");
+    assert!(err.contains("institutions.csv: 1 field defect(s)") && err.contains("`seats`"), "{err}");
+    let scores = common::read_csv(&out_dir.join("scores.csv"));
+    assert!(scores.iter().any(|r| r["institution_id"] == "I1"), "I1 must not vanish");
+    let c = Connection::open(out_dir.join("kaopei.db")).unwrap();
+    let loaded: i64 =
+        c.query_row("SELECT rows_loaded FROM inputs WHERE table_name='classes'", [], |r| r.get(0)).unwrap();
+    assert_eq!(loaded, 2, "no cascade of foreign-key rejects");
+    let page =
+        std::fs::read_to_string(out_dir.join("reports").join(kaopei::report::html::report_file_name("I1"))).unwrap();
+    assert!(page.contains(r#"id="unreadable""#), "the report lists the unreadable rows");
+    assert!(page.contains("attendance.csv:5") && page.contains("institutions.csv:2"), "{page}");
+    // Re-rendered from the store, the list is the same.
+    let again = Command::new(env!("CARGO_BIN_EXE_kaopei"))
+        .args(["report", "--db"])
+        .arg(out_dir.join("kaopei.db"))
+        .arg("--out")
+        .arg(w.data().join("again"))
+        .output()
+        .expect("run kaopei report");
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let page2 =
+        std::fs::read_to_string(w.data().join("again/reports").join(kaopei::report::html::report_file_name("I1")))
+            .unwrap();
+    assert!(page2.contains("attendance.csv:5") && page2.contains("institutions.csv:2"));
 }

@@ -347,6 +347,7 @@ fn sample_run() -> RunResult {
         scores,
         findings,
         overview,
+        unreadable: Vec::new(),
     }
 }
 

@@ -46,7 +46,14 @@ pub fn run(a: Args) -> Result<i32> {
     let actions = store.ingest_tables(&loaded)?;
     let store_secs = t1.elapsed().as_secs_f64();
     let inputs = crate::pipeline::input_manifest(&loaded);
-    store.finish_run(&RunResult { info, inputs, scores: Vec::new(), findings: Vec::new(), overview: Vec::new() })?;
+    store.finish_run(&RunResult {
+        info,
+        inputs,
+        scores: Vec::new(),
+        findings: Vec::new(),
+        overview: Vec::new(),
+        unreadable: Vec::new(),
+    })?;
     print_summary(&loaded);
     for (t, act) in &actions {
         match act {
@@ -61,11 +68,14 @@ pub fn run(a: Args) -> Result<i32> {
 
 /// Prints the per-file accounting, refusals, notes and the first rejects.
 pub fn print_summary(loaded: &dataset::Loaded) {
-    println!("{:<16} {:>10} {:>10} {:>10}  {:<10} file", "table", "read", "loaded", "rejected", "encoding");
+    println!(
+        "{:<16} {:>10} {:>10} {:>10} {:>10}  {:<10} file",
+        "table", "read", "loaded", "rejected", "defects", "encoding"
+    );
     for f in &loaded.files {
         println!(
-            "{:<16} {:>10} {:>10} {:>10}  {:<10} {}",
-            f.table, f.rows_read, f.rows_loaded, f.rows_rejected, f.encoding, f.file
+            "{:<16} {:>10} {:>10} {:>10} {:>10}  {:<10} {}",
+            f.table, f.rows_read, f.rows_loaded, f.rows_rejected, f.field_defects, f.encoding, f.file
         );
         if let Some(why) = &f.refused {
             println!("{:<16} REFUSED: {why}", "");
@@ -85,5 +95,14 @@ pub fn print_summary(loaded: &dataset::Loaded) {
     }
     if loaded.rejects.len() > 20 {
         println!("... and {} more rejected rows (all kept in the store's `rejects` table)", loaded.rejects.len() - 20);
+    }
+    for d in loaded.defects.iter().take(20) {
+        println!("field defect: {} line {}: {} (loaded empty)", d.file, d.line, d.reason);
+    }
+    if loaded.defects.len() > 20 {
+        println!(
+            "... and {} more field defects (all kept in the store's `field_defects` table)",
+            loaded.defects.len() - 20
+        );
     }
 }

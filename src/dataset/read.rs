@@ -27,7 +27,7 @@ use super::parse;
 use super::rows::*;
 use super::schema::{self, match_header, ColMap, Column, HeaderError, Table};
 use super::source::{self, Body};
-use super::{DatasetError, Extras, FileReport, Loaded, Reject};
+use super::{DatasetError, Extras, FieldDefect, FileReport, Loaded, Reject};
 use crate::model::operations::to_half_width;
 use crate::model::Operations;
 
@@ -208,6 +208,9 @@ struct Row<'r> {
     map: &'r ColMap,
     cols: &'static [Column],
     line: u32,
+    /// Optional fields whose value broke the column's type: (column, value,
+    /// what the column expects). The row loads with those fields empty.
+    defects: std::cell::RefCell<Vec<(usize, String, String)>>,
 }
 
 impl<'r> Row<'r> {
@@ -225,10 +228,21 @@ impl<'r> Row<'r> {
         format!("`{}` is not {expected}: `{}`", self.cols[c].name, clip(s))
     }
 
-    fn opt<T>(&self, c: usize, f: fn(&str) -> Result<T, &'static str>) -> Result<Option<T>, String> {
-        match self.text(c) {
-            None => Ok(None),
-            Some(s) => f(s).map(Some).map_err(|e| self.bad(c, e, s)),
+    /// Records that optional column `c` holds `s`, which is not `expected`.
+    fn defect(&self, c: usize, expected: &str, s: &str) {
+        self.defects.borrow_mut().push((c, clip(s).to_string(), self.bad(c, expected, s)));
+    }
+
+    /// An optional column: empty, or a value of its type; any other value
+    /// is a field defect and loads empty (DATA.md).
+    fn opt<T>(&self, c: usize, f: fn(&str) -> Result<T, &'static str>) -> Option<T> {
+        let s = self.text(c)?;
+        match f(s) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.defect(c, e, s);
+                None
+            }
         }
     }
 
@@ -237,11 +251,13 @@ impl<'r> Row<'r> {
         f(s).map_err(|e| self.bad(c, e, s))
     }
 
-    fn opt_u32(&self, c: usize) -> Result<Option<u32>, String> {
-        match self.opt(c, parse::count)? {
-            None => Ok(None),
-            Some(v) => u32::try_from(v).map(Some).map_err(|_| self.bad(c, "a count below 2^32", &v.to_string())),
+    fn opt_u32(&self, c: usize) -> Option<u32> {
+        let v = self.opt(c, parse::count)?;
+        let out = u32::try_from(v).ok();
+        if out.is_none() {
+            self.defect(c, "a count below 2^32", &v.to_string());
         }
+        out
     }
 }
 
@@ -305,7 +321,7 @@ impl Rec for Institution {
             name: cx.sym(r.req(c::NAME)?),
             kind: r.must(c::KIND, parse::inst_kind)?,
             region: cx.sym(&region),
-            seats: r.opt_u32(c::SEATS)?,
+            seats: r.opt_u32(c::SEATS),
         })
     }
     fn syms(&mut self, mut f: impl FnMut(&mut Sym)) {
@@ -343,7 +359,7 @@ impl Rec for Class {
             start_date,
             end_date,
             room: r.text(c::ROOM).map(|s| cx.sym(s)),
-            capacity: r.opt_u32(c::CAPACITY)?,
+            capacity: r.opt_u32(c::CAPACITY),
         })
     }
     fn syms(&mut self, mut f: impl FnMut(&mut Sym)) {
@@ -383,7 +399,7 @@ impl Rec for Attendance {
             check_in,
             check_out,
             device: r.text(c::DEVICE).map(|s| cx.id(s)),
-            face_score: r.opt(c::FACE, parse::face_score)?,
+            face_score: r.opt(c::FACE, parse::face_score),
         })
     }
     fn syms(&mut self, mut f: impl FnMut(&mut Sym)) {
@@ -423,7 +439,7 @@ impl Rec for ExamSession {
             part: r.must(c::PART, parse::part)?,
             start,
             end,
-            seats: r.opt_u32(c::SEATS)?,
+            seats: r.opt_u32(c::SEATS),
             proctor: r.text(c::PROCTOR).map(|s| cx.id(s)),
         })
     }
@@ -455,15 +471,18 @@ impl Rec for ExamRecord {
             Some(t) => Some(cx.fk(Fk::Inst, "training_institution_id", &hw(t))?),
             None => None,
         };
-        let login_at = r.opt(c::LOGIN, parse::datetime)?;
-        let submit_at = r.opt(c::SUBMIT, parse::datetime)?;
+        let login_at = r.opt(c::LOGIN, parse::datetime);
+        let submit_at = r.opt(c::SUBMIT, parse::datetime);
         if let (Some(a), Some(b)) = (login_at, submit_at) {
             order(a, b, "login_at<submit_at", fmt_ts)?;
         }
-        let attempt = match r.opt(c::ATTEMPT, parse::count)? {
+        let attempt = match r.opt(c::ATTEMPT, parse::count) {
             None => 1,
             Some(v @ 1..=255) => v as u8,
-            Some(v) => return Err(r.bad(c::ATTEMPT, "an attempt number from 1 (first sitting)", &v.to_string())),
+            Some(v) => {
+                r.defect(c::ATTEMPT, "an attempt number from 1 (first sitting)", &v.to_string());
+                1
+            }
         };
         Ok(ExamRecord {
             line: r.line,
@@ -477,7 +496,7 @@ impl Rec for ExamRecord {
             submit_at,
             score: r.must(c::SCORE, parse::score)?,
             attempt,
-            face_score: r.opt(c::FACE, parse::face_score)?,
+            face_score: r.opt(c::FACE, parse::face_score),
         })
     }
     fn syms(&mut self, mut f: impl FnMut(&mut Sym)) {
@@ -502,10 +521,13 @@ impl Rec for ExamResponse {
     fn parse(r: &Row, cx: &mut Cx) -> Result<Self, String> {
         use schema::exam_responses as c;
         let record = cx.fk(Fk::Record, "record_id", &hw(r.req(c::RECORD)?))?;
-        let changes = match r.opt(c::CHANGES, parse::count)? {
-            None => None,
-            Some(v) => Some(u16::try_from(v).map_err(|_| r.bad(c::CHANGES, "a count below 65536", &v.to_string()))?),
-        };
+        let changes = r.opt(c::CHANGES, parse::count).and_then(|v| {
+            let out = u16::try_from(v).ok();
+            if out.is_none() {
+                r.defect(c::CHANGES, "a count below 65536", &v.to_string());
+            }
+            out
+        });
         Ok(ExamResponse {
             line: r.line,
             record,
@@ -513,7 +535,7 @@ impl Rec for ExamResponse {
             // Empty = unanswered (a required column, but an empty value is data).
             answer: cx.sym(r.text(c::ANSWER).unwrap_or("")),
             key: cx.sym(r.req(c::KEY)?),
-            seconds: r.opt(c::SECONDS, parse::non_negative)?,
+            seconds: r.opt(c::SECONDS, parse::non_negative),
             changes,
         })
     }
@@ -577,7 +599,7 @@ impl Rec for Cctv {
         let id = cx.id(r.req(c::ID)?);
         let inst = cx.fk(Fk::Inst, "institution_id", &hw(r.req(c::INSTITUTION)?))?;
         let claimed_start = r.must(c::CLAIMED_START, parse::datetime)?;
-        let claimed_end = r.opt(c::CLAIMED_END, parse::datetime)?;
+        let claimed_end = r.opt(c::CLAIMED_END, parse::datetime);
         if let Some(e) = claimed_end {
             order(claimed_start, e, "claimed_start<claimed_end", fmt_ts)?;
         }
@@ -623,8 +645,8 @@ impl Rec for Callback {
             institution: cx.sym(&institution),
             called_at: r.must(c::CALLED_AT, parse::datetime)?,
             reached: r.must(c::REACHED, parse::boolean)?,
-            attended: r.opt(c::ATTENDED, parse::attended)?,
-            hours_reported: r.opt(c::HOURS, parse::non_negative)?,
+            attended: r.opt(c::ATTENDED, parse::attended),
+            hours_reported: r.opt(c::HOURS, parse::non_negative),
             note: r.text(c::NOTE).map(|s| cx.sym(s)),
         })
     }
@@ -648,6 +670,10 @@ struct ChunkOut<R> {
     /// duplicate key found only when chunks are merged.
     offs: Vec<u64>,
     rejects: Vec<Reject>,
+    /// The readable keys of each of `rejects`.
+    reject_keys: Vec<KeyTexts>,
+    /// Field defects of loaded rows, with the keys of their row.
+    defects: Vec<(FieldDefect, KeyTexts)>,
     /// (row index in `rows`, JSON of unknown columns).
     extras: Vec<(u32, String)>,
     strings: Vec<Box<str>>,
@@ -663,6 +689,74 @@ struct FileCx<'a> {
     map: &'a ColMap,
     header: &'a [String],
     check_replacement: bool,
+    keys: KeyCols,
+}
+
+/// Field indices of the key columns a rejected row is described by.
+#[derive(Debug, Clone, Copy, Default)]
+struct KeyCols {
+    id: Option<usize>,
+    person: Option<usize>,
+    session: Option<usize>,
+    record: Option<usize>,
+    cert: Option<usize>,
+    class: Option<usize>,
+    operation: Option<usize>,
+    institution: Option<usize>,
+    training: Option<usize>,
+}
+
+impl KeyCols {
+    fn new(table: Table, map: &ColMap) -> KeyCols {
+        let cols = table.columns();
+        let at = |name: &str| cols.iter().position(|c| c.name == name).and_then(|ci| map.fields[ci]);
+        KeyCols {
+            id: map.fields.first().copied().flatten(),
+            person: at("person_id"),
+            session: at("session_id"),
+            record: at("record_id"),
+            cert: at("cert_no"),
+            class: at("class_id"),
+            operation: at("operation"),
+            institution: if table == Table::Certificates { at("exam_institution_id") } else { at("institution_id") },
+            training: at("training_institution_id"),
+        }
+    }
+
+    fn read(&self, rec: &ByteRecord) -> KeyTexts {
+        let get = |f: Option<usize>| {
+            let b = rec.get(f?)?;
+            let t = String::from_utf8_lossy(b);
+            let t = hw(t.trim()).into_owned();
+            (!t.is_empty() && t.len() <= 200).then_some(t)
+        };
+        KeyTexts {
+            id: get(self.id),
+            person: get(self.person),
+            session: get(self.session),
+            record: get(self.record),
+            cert: get(self.cert),
+            class: get(self.class),
+            operation: get(self.operation),
+            institution: get(self.institution),
+            training: get(self.training),
+        }
+    }
+}
+
+/// The key texts of one row as written (half-width), resolved at merge into
+/// a [`RejectedRow`] or a defect's institution.
+#[derive(Debug, Clone, Default)]
+struct KeyTexts {
+    id: Option<String>,
+    person: Option<String>,
+    session: Option<String>,
+    record: Option<String>,
+    cert: Option<String>,
+    class: Option<String>,
+    operation: Option<String>,
+    institution: Option<String>,
+    training: Option<String>,
 }
 
 fn raw_text(rec: &ByteRecord) -> String {
@@ -742,15 +836,40 @@ fn extras_json(fc: &FileCx, rec: &ByteRecord) -> Option<String> {
 
 fn process<R: Rec>(fc: &FileCx, rec: &ByteRecord, line: u64, off: u64, cx: &mut Cx, out: &mut ChunkOut<R>) {
     out.read += 1;
+    let cols = R::TABLE.columns();
+    let mut defects = Vec::new();
     let res = match record_problem(fc, rec, line) {
         Some(why) => Err(why),
         None => {
-            let row = Row { rec, map: fc.map, cols: R::TABLE.columns(), line: u32::try_from(line).unwrap_or(u32::MAX) };
-            R::parse(&row, cx)
+            let row = Row {
+                rec,
+                map: fc.map,
+                cols,
+                line: u32::try_from(line).unwrap_or(u32::MAX),
+                defects: Default::default(),
+            };
+            let res = R::parse(&row, cx);
+            defects = row.defects.into_inner();
+            res
         }
     };
     match res {
         Ok(r) => {
+            if !defects.is_empty() {
+                let keys = fc.keys.read(rec);
+                for (c, value, reason) in defects {
+                    let d = FieldDefect {
+                        table: fc.table.name().to_string(),
+                        file: fc.file.to_string(),
+                        line,
+                        column: cols[c].name.to_string(),
+                        value,
+                        reason,
+                        institution_id: None,
+                    };
+                    out.defects.push((d, keys.clone()));
+                }
+            }
             if !fc.map.unknown.is_empty() {
                 if let Some(j) = extras_json(fc, rec) {
                     out.extras.push((out.rows.len() as u32, j));
@@ -761,13 +880,16 @@ fn process<R: Rec>(fc: &FileCx, rec: &ByteRecord, line: u64, off: u64, cx: &mut 
                 out.offs.push(off);
             }
         }
-        Err(reason) => out.rejects.push(Reject {
-            table: fc.table.name().to_string(),
-            file: fc.file.to_string(),
-            line,
-            reason,
-            raw: raw_text(rec),
-        }),
+        Err(reason) => {
+            out.reject_keys.push(fc.keys.read(rec));
+            out.rejects.push(Reject {
+                table: fc.table.name().to_string(),
+                file: fc.file.to_string(),
+                line,
+                reason,
+                raw: raw_text(rec),
+            })
+        }
     }
 }
 
@@ -777,6 +899,8 @@ impl<R> ChunkOut<R> {
             rows: Vec::new(),
             offs: Vec::new(),
             rejects: Vec::new(),
+            reject_keys: Vec::new(),
+            defects: Vec::new(),
             extras: Vec::new(),
             strings: Vec::new(),
             known: Vec::new(),
@@ -833,6 +957,7 @@ fn parse_csv_chunk<R: Rec>(fc: &FileCx, sh: &Shared, text: &[u8], range: (usize,
                 // reports something, the rest of the chunk is one rejected row.
                 let line = lines.locate(body, e.position().map(|p| p.byte()).unwrap_or(0)).0;
                 out.read += 1;
+                out.reject_keys.push(KeyTexts::default());
                 out.rejects.push(Reject {
                     table: fc.table.name().into(),
                     file: fc.file.into(),
@@ -1017,6 +1142,19 @@ enum RawSource {
 }
 
 impl RawSource {
+    /// The record at `off`, to read the keys of a duplicate.
+    fn record_at(&self, off: u64) -> Option<ByteRecord> {
+        match self {
+            RawSource::Csv { buf, skip } => {
+                let from = (*skip + off as usize).min(buf.len());
+                let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&buf[from..]);
+                let mut rec = ByteRecord::new();
+                matches!(rdr.read_byte_record(&mut rec), Ok(true)).then_some(rec)
+            }
+            RawSource::Sheet(rows) => rows.get(off as usize).map(|r| ByteRecord::from(r.clone())),
+        }
+    }
+
     fn raw_at(&self, off: u64) -> String {
         match self {
             RawSource::Csv { buf, skip } => {
@@ -1040,6 +1178,7 @@ struct FileParse<R> {
     report: FileReport,
     chunks: Vec<ChunkOut<R>>,
     raw: RawSource,
+    keys: KeyCols,
 }
 
 fn parse_file<R: Rec>(path: &Path, file: &str, sh: &Shared) -> Result<FileParse<R>, Refused> {
@@ -1053,6 +1192,7 @@ fn parse_file<R: Rec>(path: &Path, file: &str, sh: &Shared) -> Result<FileParse<
         rows_read: 0,
         rows_loaded: 0,
         rows_rejected: 0,
+        field_defects: 0,
         unknown_columns: Vec::new(),
         notes: Vec::new(),
         refused: None,
@@ -1067,7 +1207,7 @@ fn parse_file<R: Rec>(path: &Path, file: &str, sh: &Shared) -> Result<FileParse<
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("xlsx") || e.eq_ignore_ascii_case("xls"));
 
-    type Parsed<R> = (Vec<ChunkOut<R>>, Option<Vec<u8>>, usize, Option<Vec<Vec<String>>>, Vec<String>);
+    type Parsed<R> = (Vec<ChunkOut<R>>, Option<Vec<u8>>, usize, Option<Vec<Vec<String>>>, Vec<String>, KeyCols);
     let work = || -> Result<(Parsed<R>, &'static str, Vec<String>), Refusal> {
         if is_sheet {
             let (body, dec) = source::read_sheet(&bytes).map_err(Refusal::Other)?;
@@ -1076,7 +1216,8 @@ fn parse_file<R: Rec>(path: &Path, file: &str, sh: &Shared) -> Result<FileParse<
             };
             let header: Vec<String> = rows[0].iter().map(|s| s.trim().to_string()).collect();
             let map = header_map(table, &header)?;
-            let fc = FileCx { table, file, map: &map, header: &header, check_replacement: false };
+            let keys = KeyCols::new(table, &map);
+            let fc = FileCx { table, file, map: &map, header: &header, check_replacement: false, keys };
             let mut cx = Cx::new(sh, 0);
             let mut out = ChunkOut::new();
             for (i, row) in rows.iter().enumerate().skip(1) {
@@ -1093,7 +1234,7 @@ fn parse_file<R: Rec>(path: &Path, file: &str, sh: &Shared) -> Result<FileParse<
             }
             out.strings = cx.local.into_vec();
             let unknown = map.unknown.iter().map(|u| u.1.clone()).collect();
-            Ok(((vec![out], None, 0, Some(rows), unknown), dec.encoding, dec.notes))
+            Ok(((vec![out], None, 0, Some(rows), unknown, keys), dec.encoding, dec.notes))
         } else {
             let (text, check_replacement, dec) = source::decode_csv(&bytes).map_err(Refusal::Other)?;
             let skip = bytes.len().saturating_sub(text.len());
@@ -1108,7 +1249,8 @@ fn parse_file<R: Rec>(path: &Path, file: &str, sh: &Shared) -> Result<FileParse<
                 return Err(Refusal::Other("the header row is blank".into()));
             }
             let map = header_map(table, &header)?;
-            let fc = FileCx { table, file, map: &map, header: &header, check_replacement };
+            let keys = KeyCols::new(table, &map);
+            let fc = FileCx { table, file, map: &map, header: &header, check_replacement, keys };
             let ranges = split_ranges(&text, body_start.min(text.len()), CHUNK);
             let chunks: Vec<ChunkOut<R>> = ranges.into_par_iter().map(|r| parse_csv_chunk(&fc, sh, &text, r)).collect();
             let unknown = map.unknown.iter().map(|u| u.1.clone()).collect();
@@ -1116,14 +1258,14 @@ fn parse_file<R: Rec>(path: &Path, file: &str, sh: &Shared) -> Result<FileParse<
                 std::borrow::Cow::Owned(v) => Some(v),
                 std::borrow::Cow::Borrowed(_) => None,
             };
-            Ok(((chunks, owned, skip, None, unknown), dec.encoding, dec.notes))
+            Ok(((chunks, owned, skip, None, unknown, keys), dec.encoding, dec.notes))
         }
     };
     let (sha, res) = rayon::join(|| crate::output::sha256_hex(&bytes), work);
     report.sha256 = sha;
     match res {
         Err(r) => Err(Box::new((report, r))),
-        Ok(((chunks, owned, skip, sheet, unknown), encoding, notes)) => {
+        Ok(((chunks, owned, skip, sheet, unknown, keys), encoding, notes)) => {
             report.encoding = encoding.to_string();
             report.notes = notes;
             report.unknown_columns = unknown;
@@ -1132,23 +1274,80 @@ fn parse_file<R: Rec>(path: &Path, file: &str, sh: &Shared) -> Result<FileParse<
                 (None, Some(buf)) => RawSource::Csv { buf, skip: 0 },
                 (None, None) => RawSource::Csv { buf: bytes, skip },
             };
-            Ok(FileParse { report, chunks, raw })
+            Ok(FileParse { report, chunks, raw, keys })
         }
     }
 }
 
 /// The running read.
-struct State {
+struct State<'o> {
+    ops: &'o Operations,
     tables: Tables,
     keys: Keys,
     missing: HashMap<Table, String>,
     files: Vec<FileReport>,
     rejects: Vec<Reject>,
+    /// Keys of each of `rejects`, not yet resolved.
+    reject_keys: Vec<(Table, u32, KeyTexts)>,
+    defects: Vec<FieldDefect>,
     extras: Vec<Extras>,
 }
 
+impl State<'_> {
+    fn row_of(&self, keys: &[u32], text: Option<&str>) -> Option<u32> {
+        let sym = self.tables.strings.lookup(text?)?;
+        keys.get(sym.0 as usize).copied().filter(|&i| i != NONE)
+    }
+
+    /// Resolves a row's key texts against the tables loaded so far (all of
+    /// them, when called after the last wave).
+    fn resolve(&mut self, table: Table, line: u32, k: &KeyTexts) -> RejectedRow {
+        let t = &self.tables;
+        let class = self.row_of(&self.keys.class, k.class.as_deref()).and_then(|i| t.classes.as_ref()?.get(i as usize));
+        let record = match table {
+            Table::ExamResponses => self.row_of(&self.keys.record, k.record.as_deref()),
+            _ => None,
+        };
+        let session = match record {
+            Some(r) => t.exam_records.as_ref().and_then(|v| v.get(r as usize)).map(|r| r.session),
+            None => self.row_of(&self.keys.session, k.session.as_deref()),
+        };
+        let sess = session.and_then(|i| t.exam_sessions.as_ref()?.get(i as usize));
+        let inst = self
+            .row_of(&self.keys.inst, k.institution.as_deref())
+            .or(class.map(|c| c.inst))
+            .or(sess.map(|s| s.inst))
+            .or_else(|| {
+                (table == Table::Institutions).then(|| self.row_of(&self.keys.inst, k.id.as_deref())).flatten()
+            });
+        let training_inst = self.row_of(&self.keys.inst, k.training.as_deref());
+        let fallback_op = sess.map(|s| s.operation).or(class.map(|c| c.operation));
+        let ops = self.ops;
+        let strings = &mut self.tables.strings;
+        let operation = match &k.operation {
+            Some(o) => Some(OpRef { raw: strings.intern(o), op: ops.resolve(o) }),
+            None => fallback_op,
+        };
+        let mut sym = |s: &Option<String>| s.as_deref().map(|s| strings.intern(s));
+        RejectedRow {
+            table,
+            line,
+            id: sym(&k.id),
+            person: sym(&k.person),
+            session_id: sym(&k.session),
+            session,
+            record_id: sym(&k.record),
+            cert_no: sym(&k.cert),
+            operation,
+            inst,
+            institution_id: sym(&k.institution),
+            training_inst,
+        }
+    }
+}
+
 fn merge<R: Rec>(st: &mut State, p: FileParse<R>) {
-    let FileParse { mut report, chunks, raw } = p;
+    let FileParse { mut report, chunks, raw, keys: key_cols } = p;
     // Keyless tables cannot have duplicates to quote: free the file now.
     let raw = R::KEYED.then_some(raw);
     let table = R::TABLE;
@@ -1166,7 +1365,17 @@ fn merge<R: Rec>(st: &mut State, p: FileParse<R>) {
     for ch in chunks {
         report.rows_read += ch.read;
         report.rows_rejected += ch.rejects.len() as u64;
+        report.field_defects += ch.defects.len() as u64;
+        for (r, k) in ch.rejects.iter().zip(ch.reject_keys) {
+            st.reject_keys.push((table, u32::try_from(r.line).unwrap_or(u32::MAX), k));
+        }
         st.rejects.extend(ch.rejects);
+        for (mut d, k) in ch.defects {
+            let row = st.resolve(table, u32::try_from(d.line).unwrap_or(u32::MAX), &k);
+            let inst = if table == Table::Institutions { Some(k.id.clone()) } else { None };
+            d.institution_id = inst.flatten().or_else(|| row.inst.map(|i| st.tables.inst_id(i).to_string()));
+            st.defects.push(d);
+        }
         let map: Vec<Sym> = ch
             .strings
             .into_iter()
@@ -1184,6 +1393,8 @@ fn merge<R: Rec>(st: &mut State, p: FileParse<R>) {
                 match first.entry(k) {
                     Entry::Occupied(e) => {
                         report.rows_rejected += 1;
+                        let keys = raw.as_ref().and_then(|raw| raw.record_at(off)).map(|rec| key_cols.read(&rec));
+                        st.reject_keys.push((table, r.line(), keys.unwrap_or_default()));
                         st.rejects.push(Reject {
                             table: table.name().to_string(),
                             file: report.file.clone(),
@@ -1374,11 +1585,14 @@ pub fn read_dataset(dir: &Path, ops: &Operations) -> Result<Loaded, DatasetError
         Some(Ok(_)) => {}
     }
     let mut st = State {
+        ops,
         tables: Tables::default(),
         keys: Keys::default(),
         missing: HashMap::new(),
         files: Vec::new(),
         rejects: Vec::new(),
+        reject_keys: Vec::new(),
+        defects: Vec::new(),
         extras: Vec::new(),
     };
     for t in Table::ALL {
@@ -1427,13 +1641,22 @@ pub fn read_dataset(dir: &Path, ops: &Operations) -> Result<Loaded, DatasetError
         }
     }
     st.files.sort_by_key(|f| Table::from_name(&f.table).map(|t| t as usize).unwrap_or(usize::MAX));
-    st.rejects.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    // Every table is in: resolve the rejected rows' keys, then sort rejects
+    // and their keys together.
+    let keys = std::mem::take(&mut st.reject_keys);
+    let rejected: Vec<RejectedRow> = keys.iter().map(|(t, line, k)| st.resolve(*t, *line, k)).collect();
+    let mut both: Vec<(Reject, RejectedRow)> = std::mem::take(&mut st.rejects).into_iter().zip(rejected).collect();
+    both.sort_by(|a, b| (&a.0.file, a.0.line).cmp(&(&b.0.file, b.0.line)));
+    let (rejects, rejected): (Vec<Reject>, Vec<RejectedRow>) = both.into_iter().unzip();
+    st.tables.rejected = rejected;
+    st.defects.sort_by(|a, b| (&a.file, a.line, &a.column).cmp(&(&b.file, b.line, &b.column)));
     st.extras.sort_by_key(|e| (e.table, e.line));
     Ok(Loaded {
         root: dir.to_path_buf(),
         tables: st.tables,
         files: st.files,
-        rejects: st.rejects,
+        rejects,
+        defects: st.defects,
         extras: st.extras,
         notes,
     })
@@ -1449,6 +1672,7 @@ fn refused_report(t: Table, file: &str, why: String) -> FileReport {
         rows_read: 0,
         rows_loaded: 0,
         rows_rejected: 0,
+        field_defects: 0,
         unknown_columns: Vec::new(),
         notes: Vec::new(),
         refused: Some(why),
@@ -1458,6 +1682,94 @@ fn refused_report(t: Table, file: &str, why: String) -> FileReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn read_folder(files: &[(&str, &str)]) -> Loaded {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let ops = crate::model::Models::load(None).unwrap().operations;
+        read_dataset(dir.path(), &ops).unwrap()
+    }
+
+    #[test]
+    fn bad_optional_values_are_field_defects_and_rejected_rows_keep_their_keys() {
+        let l = read_folder(&[
+            (
+                "institutions.csv",
+                "institution_id,name,kind,region,seats\nI1,甲,training,410102,abc\nI2,乙,exam,410103,30\n",
+            ),
+            (
+                "exam_sessions.csv",
+                "session_id,institution_id,room,operation,part,start,end,seats\n\
+                 S1,I2,K1,低压电工,theory,2024-07-25 09:00,2024-07-25 10:30,-4\n",
+            ),
+            (
+                "exam_records.csv",
+                "record_id,session_id,person_id,score,face_score,attempt,training_institution_id\n\
+                 R1,S1,410102199001011234,85,n/a,0,I1\n\
+                 R2,S1,41010219900101123X,8O,0.9,1,I1\n\
+                 R3,S9,410102199001011250,90,,,\n",
+            ),
+            ("exam_responses.csv", "record_id,item_id,answer,key,seconds,changes\nR1,Q1,A,A,-1,70000\nR2,Q1,A,A,3,0\n"),
+        ]);
+        // Optional values that break their type load empty, the rows stay.
+        let t = &l.tables;
+        assert_eq!(t.institutions.len(), 2);
+        assert_eq!(t.institutions[0].seats, None);
+        assert_eq!(t.exam_sessions.as_ref().unwrap()[0].seats, None);
+        let r1 = &t.exam_records.as_ref().unwrap()[0];
+        assert_eq!((r1.face_score, r1.attempt), (None, 1));
+        let resp = &t.exam_responses.as_ref().unwrap()[0];
+        assert_eq!((resp.seconds, resp.changes), (None, None));
+        let d: Vec<(&str, u64, &str, &str, Option<&str>)> = l
+            .defects
+            .iter()
+            .map(|d| (d.file.as_str(), d.line, d.column.as_str(), d.value.as_str(), d.institution_id.as_deref()))
+            .collect();
+        assert_eq!(
+            d,
+            [
+                ("exam_records.csv", 2, "attempt", "0", Some("I2")),
+                ("exam_records.csv", 2, "face_score", "n/a", Some("I2")),
+                ("exam_responses.csv", 2, "changes", "70000", Some("I2")),
+                ("exam_responses.csv", 2, "seconds", "-1", Some("I2")),
+                ("exam_sessions.csv", 2, "seats", "-4", Some("I2")),
+                ("institutions.csv", 2, "seats", "abc", Some("I1")),
+            ]
+        );
+        let f = |name: &str| l.files.iter().find(|f| f.table == name).unwrap();
+        assert_eq!((f("institutions").rows_loaded, f("institutions").field_defects), (2, 1));
+        assert_eq!(
+            (f("exam_records").rows_read, f("exam_records").rows_loaded, f("exam_records").rows_rejected),
+            (3, 1, 2)
+        );
+        // A rejected row is unknown, not absent: its keys are readable.
+        assert_eq!(t.rejected.len(), l.rejects.len());
+        let person = t.strings.lookup("41010219900101123X").unwrap();
+        let low_voltage = t.exam_sessions.as_ref().unwrap()[0].operation.op;
+        let hits: Vec<&RejectedRow> = t.rejected_exam_records_of(person, low_voltage).collect();
+        assert_eq!(hits.len(), 1);
+        let h = hits[0];
+        assert_eq!(
+            (h.line, t.s(h.id.unwrap()), h.session, h.inst, h.training_inst),
+            (3, "R2", Some(0), Some(1), Some(0))
+        );
+        assert_eq!(h.operation.map(|o| o.op), Some(low_voltage));
+        // The record of an unknown session: person readable, no institution.
+        let p3 = t.strings.lookup("410102199001011250").unwrap();
+        let r3: Vec<&RejectedRow> = t.rejected_exam_records_of(p3, None).collect();
+        assert_eq!((r3.len(), r3[0].inst, r3[0].session), (1, None, None));
+        // The response of a rejected record is rejected too (its record is
+        // unknown, so is its institution).
+        let resp: Vec<&RejectedRow> = t.rejected_in(Table::ExamResponses).collect();
+        assert_eq!((resp.len(), resp[0].record_id.map(|s| t.s(s)), resp[0].inst), (1, Some("R2"), None));
+        // Per institution, for the report.
+        let (rej, def) = l.touching(1);
+        assert_eq!((rej.len(), def.len()), (1, 5));
+        let (rej, def) = l.touching(0);
+        assert_eq!((rej.len(), def.len()), (1, 1), "R2 names I1 as its training institution");
+    }
 
     /// Records (fields joined by `|`) with their line numbers.
     fn records(text: &[u8], start: usize, end: usize, base: u64) -> Vec<(u64, String)> {

@@ -196,6 +196,48 @@ pub struct Callback {
     pub note: Option<Sym>,
 }
 
+/// The keys readable from one rejected row (DATA.md: a rejected row is
+/// *unknown*, not *absent*). Every field is as far as the row could be read:
+/// `None` when the column is not in the table, blank, or the row was too
+/// broken to tell. Foreign keys are resolved where they name a loaded row.
+#[derive(Debug, Clone)]
+pub struct RejectedRow {
+    pub table: super::Table,
+    pub line: u32,
+    /// The row's first column: its primary key (`record_id`, `class_id`,
+    /// `session_id`, `cert_no`, `video_id`, `institution_id`), or for
+    /// `exam_responses` the `record_id` it answers, for `callbacks` the
+    /// `person_id`.
+    pub id: Option<Sym>,
+    pub person: Option<Sym>,
+    /// `session_id` as written (exam records).
+    pub session_id: Option<Sym>,
+    /// Resolved `exam_sessions` row: the exam record's session, or a
+    /// response's exam record's session.
+    pub session: Option<u32>,
+    /// `record_id` (attendance, exam records, responses) as written.
+    pub record_id: Option<Sym>,
+    pub cert_no: Option<Sym>,
+    /// The operation as written in the row, or the session's / class's
+    /// operation when the row has none of its own.
+    pub operation: Option<OpRef>,
+    /// The institution the row belongs to: its own `institution_id`, its
+    /// class's or session's institution, a certificate's exam institution.
+    pub inst: Option<u32>,
+    /// `institution_id` (or a certificate's `exam_institution_id`) as written.
+    pub institution_id: Option<Sym>,
+    /// `training_institution_id` resolved (exam records, certificates).
+    pub training_inst: Option<u32>,
+}
+
+impl RejectedRow {
+    /// Whether the row belongs to institution row `inst` or names it as the
+    /// training institution.
+    pub fn touches(&self, inst: u32) -> bool {
+        self.inst == Some(inst) || self.training_inst == Some(inst)
+    }
+}
+
 /// All tables of one dataset. `None` = the table was not given (its checks
 /// report "not audited"), `Some(empty)` = given with no valid rows.
 #[derive(Debug, Default)]
@@ -210,6 +252,9 @@ pub struct Tables {
     pub certificates: Option<Vec<Certificate>>,
     pub cctv: Option<Vec<Cctv>>,
     pub callbacks: Option<Vec<Callback>>,
+    /// The keys of every rejected row, in the order of `Loaded::rejects`
+    /// (file, line): what the data would have said had the row been readable.
+    pub rejected: Vec<RejectedRow>,
 }
 
 impl Tables {
@@ -221,6 +266,29 @@ impl Tables {
     /// The `institution_id` text of institution row `inst`.
     pub fn inst_id(&self, inst: u32) -> &str {
         self.s(self.institutions[inst as usize].id)
+    }
+
+    /// The rejected rows of `table`.
+    pub fn rejected_in(&self, table: super::Table) -> impl Iterator<Item = &RejectedRow> {
+        self.rejected.iter().filter(move |r| r.table == table)
+    }
+
+    /// Rejected `exam_records` rows of `person` (by `person_id` as written):
+    /// a certificate of theirs may rest on one of these. `op`, when given,
+    /// keeps only rows whose operation is that one or cannot be read.
+    pub fn rejected_exam_records_of(&self, person: Sym, op: Option<OpIdx>) -> impl Iterator<Item = &RejectedRow> {
+        self.rejected_in(super::Table::ExamRecords).filter(move |r| {
+            r.person == Some(person)
+                && match (op, r.operation.and_then(|o| o.op)) {
+                    (Some(want), Some(got)) => want == got,
+                    _ => true,
+                }
+        })
+    }
+
+    /// Rejected rows that touch institution row `inst` (see [`RejectedRow::touches`]).
+    pub fn rejected_touching(&self, inst: u32) -> impl Iterator<Item = &RejectedRow> {
+        self.rejected.iter().filter(move |r| r.touches(inst))
     }
 
     /// Row index of an institution by its id, if known.

@@ -334,6 +334,7 @@ mod tests {
             }],
             findings,
             overview: vec![],
+            unreadable: vec![],
         }
     }
 

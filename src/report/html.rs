@@ -111,7 +111,9 @@ pub fn write_reports(
         .map(|s| {
             let fs = by_inst.get(s.institution_id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
             let path = dir.join(report_file_name(&s.institution_id));
-            let page = render_institution(&result.info, &result.inputs, s, fs, card, opts);
+            let bad: Vec<&crate::run::Unreadable> =
+                result.unreadable.iter().filter(|u| u.institution_id == s.institution_id).collect();
+            let page = render_institution(&result.info, &result.inputs, s, fs, &bad, card, opts);
             crate::output::write_atomic(&path, page.as_bytes())
                 .with_context(|| format!("cannot write `{}`", path.display()))?;
             Ok(path)
@@ -467,6 +469,7 @@ pub fn render_institution(
     inputs: &[InputFile],
     score: &InstScore,
     findings: &[&Finding],
+    unreadable: &[&crate::run::Unreadable],
     card: &Scorecard,
     opts: &HtmlOptions,
 ) -> String {
@@ -554,8 +557,34 @@ pub fn render_institution(
     }
     s.push_str("</section>");
 
+    s.push_str(&unreadable_section(&p, unreadable));
     let _ = write!(s, r#"<section class="inputs" id="inputs"><h2>{}</h2>{}</section>"#, t.inputs, p.manifest(inputs));
     let _ = write!(s, r#"<footer><p>{}</p><p>{}</p></footer></main></body></html>"#, t.generated_by, p.privacy_note());
+    s
+}
+
+/// The institution's rejected rows and field defects (nothing when none).
+fn unreadable_section(p: &Page, rows: &[&crate::run::Unreadable]) -> String {
+    let t = p.t;
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut s = format!(
+        r#"<section class="unreadable" id="unreadable"><h2>{}</h2><p>{}</p><table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>"#,
+        t.unreadable, t.unreadable_intro, t.unreadable_kind, t.unreadable_file, t.unreadable_reason
+    );
+    for u in rows {
+        let kind = if u.kind == crate::run::Unreadable::REJECTED { t.unreadable_rejected } else { t.unreadable_defect };
+        let _ = write!(
+            s,
+            r#"<tr><td>{}</td><td class="mono">{}:{}</td><td>{}</td></tr>"#,
+            kind,
+            esc(&u.file),
+            u.line,
+            p.txt(&u.reason)
+        );
+    }
+    s.push_str("</tbody></table></section>");
     s
 }
 

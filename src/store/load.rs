@@ -85,6 +85,7 @@ pub fn ingest(
 fn clear(tx: &Connection, t: Table) -> rusqlite::Result<()> {
     tx.execute(&format!("DELETE FROM {}", stored_name(t)), [])?;
     tx.execute("DELETE FROM rejects WHERE table_name = ?1", [t.name()])?;
+    tx.execute("DELETE FROM field_defects WHERE table_name = ?1", [t.name()])?;
     Ok(())
 }
 
@@ -111,11 +112,26 @@ fn write_input(tx: &Connection, f: &FileReport, sig: &str, now: &str) -> rusqlit
     Ok(())
 }
 
+/// The table's rejects (with the institutions they belong to, where the
+/// row's keys resolve) and field defects.
 fn write_rejects(tx: &Connection, t: Table, loaded: &Loaded) -> rusqlite::Result<()> {
-    let mut st =
-        tx.prepare_cached("INSERT INTO rejects (table_name, file, line, reason, raw) VALUES (?1,?2,?3,?4,?5)")?;
-    for r in loaded.rejects.iter().filter(|r| r.table == t.name()) {
-        st.execute(rusqlite::params![r.table, r.file, r.line as i64, r.reason, r.raw])?;
+    let mut st = tx.prepare_cached(
+        "INSERT INTO rejects (table_name, file, line, reason, raw, institution_id, training_institution_id) \
+         VALUES (?1,?2,?3,?4,?5,?6,?7)",
+    )?;
+    let tables = &loaded.tables;
+    let id = |i: Option<u32>| i.map(|i| tables.inst_id(i));
+    for (i, r) in loaded.rejects.iter().enumerate().filter(|(_, r)| r.table == t.name()) {
+        let k = tables.rejected.get(i);
+        let (inst, training) = (id(k.and_then(|k| k.inst)), id(k.and_then(|k| k.training_inst)));
+        st.execute(rusqlite::params![r.table, r.file, r.line as i64, r.reason, r.raw, inst, training])?;
+    }
+    let mut st = tx.prepare_cached(
+        "INSERT INTO field_defects (table_name, file, line, column_name, value, reason, institution_id) \
+         VALUES (?1,?2,?3,?4,?5,?6,?7)",
+    )?;
+    for d in loaded.defects.iter().filter(|d| d.table == t.name()) {
+        st.execute(rusqlite::params![d.table, d.file, d.line as i64, d.column, d.value, d.reason, d.institution_id])?;
     }
     Ok(())
 }

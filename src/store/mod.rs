@@ -157,6 +157,7 @@ impl Store {
             scores: Vec::new(),
             findings: Vec::new(),
             overview: Vec::new(),
+            unreadable: Vec::new(),
         };
         Ok(runs::finish(&mut self.conn, &empty, &[], "failed", &now)?)
     }
@@ -222,7 +223,14 @@ mod tests {
             .summary("学时不足", "hours short")
             .flag(SubjectKind::Person, "410102199001011234", 0.9);
         let s = crate::score::score_institution(&models.scorecard, "I1", "中心", "410102", "training", vec![], &[&f]);
-        RunResult { info, inputs: Vec::new(), scores: vec![s], findings: vec![f], overview: Vec::new() }
+        RunResult {
+            info,
+            inputs: Vec::new(),
+            scores: vec![s],
+            findings: vec![f],
+            overview: Vec::new(),
+            unreadable: Vec::new(),
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::checks::{Chart, Finding};
-use crate::run::{InputFile, RunInfo, RunResult};
+use crate::run::{InputFile, RunInfo, RunResult, Unreadable};
 use crate::score::InstScore;
 
 /// An output file of a run: its path (relative to the store's folder when
@@ -257,7 +257,67 @@ pub fn load(conn: &Connection, run_id: i64) -> Result<RunResult, LoadError> {
     for j in st.query_map([run_id], |r| r.get::<_, String>(0))? {
         scores.push(parse::<InstScore>(run_id, "score", &j?)?);
     }
-    Ok(RunResult { info, inputs, scores, findings, overview })
+    let scored: std::collections::HashSet<&str> = scores.iter().map(|s| s.institution_id.as_str()).collect();
+    let unreadable = unreadable(conn)?.into_iter().filter(|u| scored.contains(u.institution_id.as_str())).collect();
+    Ok(RunResult { info, inputs, scores, findings, overview, unreadable })
+}
+
+/// The stored rejects and field defects that belong to an institution
+/// (the mirror of the last ingest), as [`Unreadable`] rows, sorted.
+pub fn unreadable(conn: &Connection) -> rusqlite::Result<Vec<Unreadable>> {
+    let mut out = Vec::new();
+    let mut st = conn.prepare(
+        "SELECT table_name, file, line, reason, institution_id, training_institution_id FROM rejects \
+         WHERE institution_id IS NOT NULL OR training_institution_id IS NOT NULL",
+    )?;
+    let rows = st.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, Option<String>>(4)?,
+            r.get::<_, Option<String>>(5)?,
+        ))
+    })?;
+    for row in rows {
+        let (table, file, line, reason, inst, training) = row?;
+        let mut ids: Vec<String> = inst.into_iter().chain(training).collect();
+        ids.dedup();
+        for id in ids {
+            out.push(Unreadable {
+                institution_id: id,
+                file: file.clone(),
+                line: line as u64,
+                column: String::new(),
+                table: table.clone(),
+                kind: Unreadable::REJECTED.into(),
+                reason: reason.clone(),
+            });
+        }
+    }
+    let mut st = conn.prepare(
+        "SELECT table_name, file, line, column_name, reason, institution_id FROM field_defects \
+         WHERE institution_id IS NOT NULL",
+    )?;
+    let rows = st.query_map([], |r| {
+        let column: String = r.get(3)?;
+        let reason: String = r.get(4)?;
+        Ok(Unreadable {
+            institution_id: r.get(5)?,
+            file: r.get(1)?,
+            line: r.get::<_, i64>(2)? as u64,
+            reason: format!("{reason} (loaded empty)"),
+            column,
+            table: r.get(0)?,
+            kind: Unreadable::FIELD_DEFECT.into(),
+        })
+    })?;
+    for row in rows {
+        out.push(row?);
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// The id of the latest run that finished `ok` with command `score` or

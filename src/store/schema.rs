@@ -140,6 +140,23 @@ CREATE VIEW exam_responses AS
            r.value ->> 3 AS "key", r.value ->> 4 AS seconds, r.value ->> 5 AS changes, r.value ->> 6 AS extra
     FROM exam_response_sheets s, json_each(s.json) r;
 "#,
+    // 3: field defects (a bad value in an optional column, loaded empty) and
+    // the institutions a rejected row belongs to, for the reports.
+    r#"
+CREATE TABLE field_defects (
+    id             INTEGER PRIMARY KEY,
+    table_name     TEXT NOT NULL,
+    file           TEXT NOT NULL,
+    line           INTEGER NOT NULL,
+    column_name    TEXT NOT NULL,
+    value          TEXT NOT NULL,
+    reason         TEXT NOT NULL,
+    institution_id TEXT
+);
+CREATE INDEX field_defects_by_table ON field_defects(table_name, line);
+ALTER TABLE rejects ADD COLUMN institution_id TEXT;
+ALTER TABLE rejects ADD COLUMN training_institution_id TEXT;
+"#,
 ];
 
 /// The schema version this build writes.
