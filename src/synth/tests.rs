@@ -212,15 +212,21 @@ fn honest_profiles_alone_give_no_findings() {
     cfg.settings = Settings { honest: true, honest_profiles: true, intensity: Intensity::Mixed };
     generate(&cfg, &m.operations).unwrap();
     let mut r = csv::Reader::from_path(dir.path().join("truth.csv")).unwrap();
-    let truth: Vec<(String, String)> = r.records().map(|x| x.unwrap()).map(|x| (x[1].to_string(), x[2].to_string())).collect();
+    let truth: Vec<(String, String)> =
+        r.records().map(|x| x.unwrap()).map(|x| (x[1].to_string(), x[2].to_string())).collect();
     assert!(truth.iter().all(|(_, pats)| pats.is_empty()), "{truth:?}");
     assert!(truth.iter().any(|(p, _)| p.contains("station_rotation")), "{truth:?}");
     assert!(truth.iter().any(|(p, _)| p.contains("old_certificates")), "{truth:?}");
     let loaded = crate::dataset::read_dataset(dir.path(), &m.operations).unwrap();
     let params = crate::checks::Params::from_scorecard(&m.scorecard).unwrap();
     let footage = crate::video::Footage::default();
-    let ctx =
-        crate::checks::Ctx { t: &loaded.tables, ops: &m.operations, card: &m.scorecard, params: &params, footage: &footage };
+    let ctx = crate::checks::Ctx {
+        t: &loaded.tables,
+        ops: &m.operations,
+        card: &m.scorecard,
+        params: &params,
+        footage: &footage,
+    };
     let found = crate::checks::run_all(&ctx);
     for id in ["exam.seat_conflict", "cert.no_passing_exam", "cert.issued_before_exam", "exam.identical_responses"] {
         let hits: Vec<_> = found.iter().filter(|f| f.check == id).map(|f| (&f.institution_id, &f.summary_en)).collect();
