@@ -35,7 +35,9 @@
 //! none, and when the certificate was issued in the period the archive
 //! covers (`archive_lead_days` after its first session up to that long after
 //! its last): refresher holders' older certificates rest on exams the
-//! archive does not hold. Hours are only checked when the training
+//! archive does not hold. A holder with a *rejected* exam record of the
+//! operation is not judged by the exam rules either: "exam record
+//! unreadable" is unknown, not "no passing exam". Hours are only checked when the training
 //! institution has classes in the dataset. A certificate of a centre
 //! outside the dataset is never called "without exam".
 
@@ -363,8 +365,14 @@ pub fn analyse(t: &Tables, ops: &Operations, p: &Params) -> Analysis {
             };
             let covered = c.issued_on >= a0.saturating_add(p.archive_lead_days)
                 && c.issued_on <= a1.saturating_add(p.archive_lead_days);
+            // A rejected exam record of this holder and operation is
+            // *unknown*, not absent: the passing sitting may be the row that
+            // could not be read, so neither exam rule judges the certificate
+            // (the report lists the rejected rows touching the institution).
+            let unreadable = || t.rejected_exam_records_of(c.person, c.operation.op).next().is_some();
             if exam_auditable && covered {
                 match (th, pr) {
+                    (Some(a), Some(b)) if a.0.max(b.0) > c.issued_on && unreadable() => exam_done = Some(a.0.max(b.0)),
                     (Some(a), Some(b)) if a.0.max(b.0) > c.issued_on => {
                         let done = a.0.max(b.0);
                         exam_done = Some(done);
@@ -378,6 +386,7 @@ pub fn analyse(t: &Tables, ops: &Operations, p: &Params) -> Analysis {
                         );
                     }
                     (Some(a), Some(b)) => exam_done = Some(a.0.max(b.0)),
+                    _ if unreadable() => {}
                     _ => {
                         let earlier = mine.iter().any(|&r| passed(r) && day(r) < window_start);
                         let (zh, en) = if mine.is_empty() {
@@ -1146,6 +1155,36 @@ mod tests {
         let dup = found.iter().find(|f| f.check == "cert.duplicate" && f.institution_id == "E1").unwrap();
         assert_eq!(dup.evidence[0].total_rows, 2);
         assert!(dup.flags.iter().any(|f| f.subject_id == q));
+    }
+
+    #[test]
+    fn a_rejected_exam_record_is_unknown_not_absent() {
+        // Holder 2's practical record was rejected (a typo'd score): the
+        // certificate is "exam record unreadable", not "no passing exam".
+        let mut fx = Fx::new();
+        let i = day(2024, 6, 1);
+        fx.honest(1, i);
+        let p = pid(2);
+        let s = fx.session("E1", "低压电工", Part::Theory, i - 30);
+        fx.record(s, &p, "赵六", 92.0, Some("T1"));
+        fx.cert(&format!("T{p}"), &p, "赵六", "低压电工", i, add_months(i, 72), Some("T1"), Some("E1"));
+        check(&fx, &both("cert.no_passing_exam"));
+        let (person, operation) = (fx.sym(&p), fx.op("低压电工"));
+        fx.t.rejected.push(crate::dataset::rows::RejectedRow {
+            table: crate::dataset::Table::ExamRecords,
+            line: 9,
+            id: None,
+            person: Some(person),
+            session_id: None,
+            session: None,
+            record_id: None,
+            cert_no: None,
+            operation: Some(operation),
+            inst: None,
+            institution_id: None,
+            training_inst: None,
+        });
+        check(&fx, &[]);
     }
 
     #[test]
