@@ -32,10 +32,12 @@
 //! records include the holder (or the dataset has none of its records).
 //! Exam rules are only applied where the exam archive can answer: when the
 //! certificate's exam centre is in the dataset with sessions, or it names
-//! none, and when the certificate was issued in the period the archive
-//! covers (`archive_lead_days` after its first session up to that long after
-//! its last): refresher holders' older certificates rest on exams the
-//! archive does not hold. A holder with a *rejected* exam record of the
+//! none. "No passing exam" also needs the certificate issued in the period
+//! the archive covers (`archive_lead_days` after the centre's first session
+//! up to that long after its last): refresher holders' older certificates
+//! rest on exams the archive does not hold. "Issued before the exam" needs
+//! a passing sitting within `exam_window_months` after the issue, and the
+//! archive started by the issue date. A holder with a *rejected* exam record of the
 //! operation is not judged by the exam rules either: "exam record
 //! unreadable" is unknown, not "no passing exam". Hours are only checked when the training
 //! institution has classes in the dataset. A certificate of a centre
@@ -336,10 +338,12 @@ pub fn analyse(t: &Tables, ops: &Operations, p: &Params) -> Analysis {
             let day = |r: u32| day_of(sessions[recs[r as usize].session as usize].start);
             let part = |r: u32| sessions[recs[r as usize].session as usize].part;
             let passed = |r: u32| recs[r as usize].score >= pass_mark;
-            // First passing day of each part from the window start on.
+            // First passing day of each part within the window around issue
+            // (a sitting years after the issue belongs to another certificate).
+            let window_end = add_months(c.issued_on, p.exam_window_months as i32);
             let first_pass = |want: Part| -> Option<(Day, u32)> {
                 mine.iter()
-                    .filter(|&&r| part(r) == want && passed(r) && day(r) >= window_start)
+                    .filter(|&&r| part(r) == want && passed(r) && day(r) >= window_start && day(r) <= window_end)
                     .map(|&r| (day(r), r))
                     .min()
             };
@@ -365,14 +369,19 @@ pub fn analyse(t: &Tables, ops: &Operations, p: &Params) -> Analysis {
             };
             let covered = c.issued_on >= a0.saturating_add(p.archive_lead_days)
                 && c.issued_on <= a1.saturating_add(p.archive_lead_days);
+            // Issued before its passing exams: the exams are in the archive,
+            // so it only has to have started by the issue date.
+            let started = archive_span.is_some_and(|(g0, _)| c.issued_on >= g0);
             // A rejected exam record of this holder and operation is
             // *unknown*, not absent: the passing sitting may be the row that
             // could not be read, so neither exam rule judges the certificate
             // (the report lists the rejected rows touching the institution).
             let unreadable = || t.rejected_exam_records_of(c.person, c.operation.op).next().is_some();
-            if exam_auditable && covered {
+            if exam_auditable {
                 match (th, pr) {
-                    (Some(a), Some(b)) if a.0.max(b.0) > c.issued_on && unreadable() => exam_done = Some(a.0.max(b.0)),
+                    (Some(a), Some(b)) if a.0.max(b.0) > c.issued_on && (unreadable() || !started) => {
+                        exam_done = Some(a.0.max(b.0))
+                    }
                     (Some(a), Some(b)) if a.0.max(b.0) > c.issued_on => {
                         let done = a.0.max(b.0);
                         exam_done = Some(done);
@@ -386,7 +395,7 @@ pub fn analyse(t: &Tables, ops: &Operations, p: &Params) -> Analysis {
                         );
                     }
                     (Some(a), Some(b)) => exam_done = Some(a.0.max(b.0)),
-                    _ if unreadable() => {}
+                    _ if unreadable() || !covered => {}
                     _ => {
                         let earlier = mine.iter().any(|&r| passed(r) && day(r) < window_start);
                         let (zh, en) = if mine.is_empty() {
