@@ -691,7 +691,8 @@ fn findings(ctx: &Ctx, a: &Analysis) -> Vec<Finding> {
 ///
 /// For a defective certificate of school S examined at centre C (S ≠ C):
 /// - *centre explains*: C's defect share among its **other** feeders'
-///   certificates is higher than the share of all certificates not at C
+///   certificates (its own trainees and candidates of unknown schools
+///   included) is higher than the share of all certificates not at C
 ///   (one-sided Fisher, `attribution_alpha`);
 /// - *school explains*: S's defect share at its **other** centres is higher
 ///   than the share of all certificates not from S;
@@ -701,10 +702,13 @@ fn findings(ctx: &Ctx, a: &Analysis) -> Vec<Finding> {
 /// centre does not → S alone; both → both. Neither: concentrated in S (the
 /// centre's other feeders are clean) → S alone, else both (undetermined).
 /// Comparison groups with fewer than `attribution_min_certs` certificates
-/// are not tested. Hours short of the syllabus are read from the school's
+/// are not tested; with too few certificates outside C (or outside S) to
+/// compare with, C (S) explains the defects when its other feeders (centres)
+/// have some and the cell's share is not higher than theirs. Hours short of the syllabus are read from the school's
 /// own attendance records and count against the school only.
 fn attribute(a: &Analysis, p: &Params) -> Vec<[Option<u32>; 2]> {
     use std::collections::BTreeMap;
+    const NO_SCHOOL: u32 = u32::MAX;
     let min_n = u64::from(p.attribution_min_certs.max(1));
     // Per check: defective certificate rows.
     let mut defect: BTreeMap<CertCheck, std::collections::BTreeSet<u32>> = BTreeMap::new();
@@ -715,13 +719,14 @@ fn attribute(a: &Analysis, p: &Params) -> Vec<[Option<u32>; 2]> {
     let mut tables: BTreeMap<CertCheck, Counts> = BTreeMap::new();
     for (&check, bad) in &defect {
         let mut cells: Counts = BTreeMap::new();
+        // Every certificate with a known centre is in its centre's row: the
+        // centre's own trainees (school = centre) and candidates of unknown
+        // schools (`NO_SCHOOL`) are among its "other feeders" too.
         for (ci, pair) in a.attributed.iter().enumerate() {
-            if let [Some(s), Some(c)] = *pair {
-                if s != c {
-                    let e = cells.entry((c, s)).or_default();
-                    e.0 += 1;
-                    e.1 += u64::from(bad.contains(&(ci as u32)));
-                }
+            if let [s, Some(c)] = *pair {
+                let e = cells.entry((c, s.unwrap_or(NO_SCHOOL))).or_default();
+                e.0 += 1;
+                e.1 += u64::from(bad.contains(&(ci as u32)));
             }
         }
         tables.insert(check, cells);
@@ -736,13 +741,18 @@ fn attribute(a: &Analysis, p: &Params) -> Vec<[Option<u32>; 2]> {
             let at_c_others = sum(&|cc, ss| cc == c && ss != s);
             let not_c = sum(&|cc, _| cc != c);
             let s_elsewhere = sum(&|cc, ss| ss == s && cc != c);
-            let not_s = sum(&|_, ss| ss != s);
+            let not_s = sum(&|_, ss| ss != s && ss != NO_SCHOOL);
             let cell = cells.get(&(c, s)).copied().unwrap_or((0, 0));
             let elevated = |x: (u64, u64), y: (u64, u64)| {
                 x.0 >= min_n && y.0 >= min_n && crate::stats::fisher::greater(x.1, x.0, y.1, y.0) < p.attribution_alpha
             };
-            let centre = elevated(at_c_others, not_c);
-            let school = elevated(s_elsewhere, not_s);
+            // Without enough certificates outside to compare with (a
+            // one-centre or one-school world), a factor explains the defects
+            // when its other units have them too and this cell's share is
+            // not higher than theirs.
+            let spread = |others: (u64, u64)| others.0 >= min_n && others.1 > 0 && !elevated(cell, others);
+            let centre = if not_c.0 >= min_n { elevated(at_c_others, not_c) } else { spread(at_c_others) };
+            let school = if not_s.0 >= min_n { elevated(s_elsewhere, not_s) } else { spread(s_elsewhere) };
             match (centre, school) {
                 (true, false) => [false, true],
                 (false, true) => [true, false],
@@ -1409,6 +1419,22 @@ mod tests {
                 let c = fx.t.strings.intern(&format!("T{}", pid(900 + k as u32)));
                 fx.t.certificates.as_mut().unwrap()[k].cert_no = c;
             }
+        }
+        check(&fx, &[("E1", "cert.number_mismatch")]);
+    }
+
+    #[test]
+    fn a_centres_own_trainees_are_among_its_other_feeders() {
+        // E1 trains 20 candidates itself and examines 10 of T1's; it
+        // mis-numbers a third of both. T1 answers for nothing.
+        let mut fx = Fx::new();
+        let i = day(2024, 6, 1);
+        for n in 0..30 {
+            fx.honest_at(n, i, if n < 20 { "E1" } else { "T1" }, "E1");
+        }
+        for k in (0..30).filter(|k| k % 3 == 0) {
+            let c = fx.t.strings.intern(&format!("T{}", pid(900 + k as u32)));
+            fx.t.certificates.as_mut().unwrap()[k].cert_no = c;
         }
         check(&fx, &[("E1", "cert.number_mismatch")]);
     }
