@@ -39,6 +39,12 @@ pub struct Args {
     /// Highest share of honest institutions allowed in red or orange.
     #[arg(long, default_value_t = 0.05)]
     pub max_honest_orange: f64,
+    /// Lowest red cut-off the fit may choose.
+    #[arg(long, default_value_t = 60.0)]
+    pub min_red: f64,
+    /// Lowest orange cut-off the fit may choose.
+    #[arg(long, default_value_t = 35.0)]
+    pub min_orange: f64,
 }
 
 /// One institution of a labelled dataset after a run.
@@ -63,10 +69,10 @@ pub fn run(a: Args) -> Result<i32> {
     // the gate holds back cannot be red at any cut-off), orange below it.
     let fit_scores: Vec<(f64, bool)> =
         fit.iter().map(|l| (gated_score(sc, &l.example.findings, &weights, 0.0), l.example.planted)).collect();
-    let red = cutoff_for_fpr(&fit_scores, a.max_honest_red, 60.0);
+    let red = cutoff_for_fpr(&fit_scores, a.max_honest_red, a.min_red);
     let fit_scores: Vec<(f64, bool)> =
         fit.iter().map(|l| (gated_score(sc, &l.example.findings, &weights, red), l.example.planted)).collect();
-    let orange = cutoff_for_fpr(&fit_scores, a.max_honest_orange, 35.0).min(red - 5.0);
+    let orange = cutoff_for_fpr(&fit_scores, a.max_honest_orange, a.min_orange).min(red - 5.0);
     let yellow = models.scorecard.tiers.yellow.min(orange - 5.0);
 
     let tier = |s: f64| {
