@@ -20,16 +20,28 @@
 //! | `cert.validity` | `expires_on` ≠ `issued_on` + the operation's `cert_valid_years` |
 //! | `cert.training_hours_short` | credited training hours before the exam below the syllabus |
 //!
-//! Defects set where the certificate is issued (`exam_centre_checks` in
-//! `[params.cert]`: number, issue date, name, validity, duplicates) count
-//! against the exam centre alone when it is known.
+//! Attribution is decided from the data ([`attribute`]): a certificate
+//! counts against the training institution and the exam centre it names
+//! (or, when it names none, the school of its exam records and the centre
+//! whose sitting the holder *passed* — never a centre through a record it
+//! failed). When both are known, a centre × feeder-school table of the
+//! check's defects decides which factor explains them: defects concentrated
+//! in one school's trainees with the centre's other feeders clean belong to
+//! the school; defects across the centre's feeders belong to the centre.
 //! A training institution answers for a certificate only when its own
 //! records include the holder (or the dataset has none of its records).
 //! Exam rules are only applied where the exam archive can answer: when the
 //! certificate's exam centre is in the dataset with sessions, or it names
-//! none. Hours are only checked when the training institution has classes
-//! in the dataset. A certificate of a centre outside the dataset is never
-//! called "without exam".
+//! none. "No passing exam" also needs the certificate issued in the period
+//! the archive covers (`archive_lead_days` after the centre's first session
+//! up to that long after its last): refresher holders' older certificates
+//! rest on exams the archive does not hold. "Issued before the exam" needs
+//! a passing sitting within `exam_window_months` after the issue, and the
+//! archive started by the issue date. A holder with a *rejected* exam record of the
+//! operation is not judged by the exam rules either: "exam record
+//! unreadable" is unknown, not "no passing exam". Hours are only checked when the training
+//! institution has classes in the dataset. A certificate of a centre
+//! outside the dataset is never called "without exam".
 
 use std::collections::HashMap;
 
@@ -72,11 +84,17 @@ pub struct Params {
     pub min_certificates: u32,
     /// Rows kept per evidence table (all are counted).
     pub evidence_rows: usize,
-    /// Checks whose defects are made where the exam is sat and the
-    /// certificate issued: they count against the exam centre only, and
-    /// against the training institution only when the certificate has no
-    /// known exam centre.
-    pub exam_centre_checks: Vec<String>,
+    /// The exam rules (`cert.no_passing_exam`, `cert.issued_before_exam`)
+    /// apply only to certificates issued at least this many days after the
+    /// exam archive's first session (of the named centre, else of the
+    /// dataset) and at most this many days after its last: an older
+    /// certificate rests on exams the archive does not hold.
+    pub archive_lead_days: i32,
+    /// Attribution (see the module docs): one-sided Fisher level at which a
+    /// centre's or a school's share of defective certificates counts as
+    /// elevated, and the certificates a comparison group needs.
+    pub attribution_alpha: f64,
+    pub attribution_min_certs: u32,
 }
 
 impl Default for Params {
@@ -209,10 +227,20 @@ pub fn analyse(t: &Tables, ops: &Operations, p: &Params) -> Analysis {
         }
     }
     let mut centre_has_sessions = vec![false; t.institutions.len()];
+    // First and last session day of each centre and of the whole archive.
+    let mut centre_span: Vec<Option<(Day, Day)>> = vec![None; t.institutions.len()];
+    let mut archive_span: Option<(Day, Day)> = None;
+    let widen = |span: &mut Option<(Day, Day)>, d: Day| {
+        *span = Some(span.map_or((d, d), |(a, b)| (a.min(d), b.max(d))));
+    };
     for s in sessions {
         if let Some(x) = centre_has_sessions.get_mut(s.inst as usize) {
             *x = true;
         }
+        if let Some(span) = centre_span.get_mut(s.inst as usize) {
+            widen(span, day_of(s.start));
+        }
+        widen(&mut archive_span, day_of(s.start));
     }
 
     // Attendance by person, and which institutions have classes.
@@ -302,10 +330,12 @@ pub fn analyse(t: &Tables, ops: &Operations, p: &Params) -> Analysis {
             let day = |r: u32| day_of(sessions[recs[r as usize].session as usize].start);
             let part = |r: u32| sessions[recs[r as usize].session as usize].part;
             let passed = |r: u32| recs[r as usize].score >= pass_mark;
-            // First passing day of each part from the window start on.
+            // First passing day of each part within the window around issue
+            // (a sitting years after the issue belongs to another certificate).
+            let window_end = add_months(c.issued_on, p.exam_window_months as i32);
             let first_pass = |want: Part| -> Option<(Day, u32)> {
                 mine.iter()
-                    .filter(|&&r| part(r) == want && passed(r) && day(r) >= window_start)
+                    .filter(|&&r| part(r) == want && passed(r) && day(r) >= window_start && day(r) <= window_end)
                     .map(|&r| (day(r), r))
                     .min()
             };
@@ -314,14 +344,36 @@ pub fn analyse(t: &Tables, ops: &Operations, p: &Params) -> Analysis {
                 (Some(a), Some(b)) => vec![a.1, b.1],
                 _ => mine.clone(),
             };
-            // Derive attribution from the exam record when the certificate is silent.
+            // Derive attribution from the exam records when the certificate
+            // is silent: the school from any of them, the centre only from a
+            // record it *passed* (a centre that failed the holder did not
+            // issue the certificate).
             if let Some(&r) = used.iter().max_by_key(|&&r| day(r)) {
-                let rec = &recs[r as usize];
-                train_inst = train_inst.or(rec.training_inst);
-                exam_inst = exam_inst.or(Some(sessions[rec.session as usize].inst));
+                train_inst = train_inst.or(recs[r as usize].training_inst);
             }
+            if let Some((_, r)) = [th, pr].into_iter().flatten().max() {
+                exam_inst = exam_inst.or(Some(sessions[recs[r as usize].session as usize].inst));
+            }
+            // The archive must cover the period the certificate's exams fall in.
+            let (a0, a1) = match c.exam_inst.and_then(|i| centre_span.get(i as usize).copied().flatten()) {
+                Some(span) => span,
+                None => archive_span.unwrap_or((Day::MAX, Day::MIN)),
+            };
+            let covered = c.issued_on >= a0.saturating_add(p.archive_lead_days)
+                && c.issued_on <= a1.saturating_add(p.archive_lead_days);
+            // Issued before its passing exams: the exams are in the archive,
+            // so it only has to have started by the issue date.
+            let started = archive_span.is_some_and(|(g0, _)| c.issued_on >= g0);
+            // A rejected exam record of this holder and operation is
+            // *unknown*, not absent: the passing sitting may be the row that
+            // could not be read, so neither exam rule judges the certificate
+            // (the report lists the rejected rows touching the institution).
+            let unreadable = || t.rejected_exam_records_of(c.person, c.operation.op).next().is_some();
             if exam_auditable {
                 match (th, pr) {
+                    (Some(a), Some(b)) if a.0.max(b.0) > c.issued_on && (unreadable() || !started) => {
+                        exam_done = Some(a.0.max(b.0))
+                    }
                     (Some(a), Some(b)) if a.0.max(b.0) > c.issued_on => {
                         let done = a.0.max(b.0);
                         exam_done = Some(done);
@@ -335,6 +387,7 @@ pub fn analyse(t: &Tables, ops: &Operations, p: &Params) -> Analysis {
                         );
                     }
                     (Some(a), Some(b)) => exam_done = Some(a.0.max(b.0)),
+                    _ if unreadable() || !covered => {}
                     _ => {
                         let earlier = mine.iter().any(|&r| passed(r) && day(r) < window_start);
                         let (zh, en) = if mine.is_empty() {
@@ -541,19 +594,11 @@ fn findings(ctx: &Ctx, a: &Analysis) -> Vec<Finding> {
             }
         }
     }
+    let blame = attribute(a, p);
     // (check, inst) -> hits
     let mut groups: Vec<(CertCheck, u32, &Hit)> = Vec::new();
-    for h in &a.hits {
-        let mut pair = a.attributed[h.cert as usize];
-        if h.check == CertCheck::TrainingHoursShort {
-            // Hours are the training institution's duty, not the exam centre's.
-            pair[1] = None;
-        } else if pair[1].is_some() && p.exam_centre_checks.iter().any(|c| c == &h.check) {
-            // The number, issue date, name and validity are set where the
-            // certificate is issued, not by the school that sent the trainee.
-            pair[0] = None;
-        }
-        for i in inst_set(&pair) {
+    for (h, pair) in a.hits.iter().zip(&blame) {
+        for i in inst_set(pair) {
             groups.push((h.check, i, h));
         }
     }
@@ -631,6 +676,105 @@ fn findings(ctx: &Ctx, a: &Analysis) -> Vec<Finding> {
         out.push(f.evidence(table));
     }
     out
+}
+
+/// Who answers for each hit (index-aligned with `a.hits`), decided from the
+/// data by a centre × feeder-school table of that check's defects.
+///
+/// For a defective certificate of school S examined at centre C (S ≠ C):
+/// - *centre explains*: C's defect share among its **other** feeders'
+///   certificates (its own trainees and candidates of unknown schools
+///   included) is higher than the share of all certificates not at C
+///   (one-sided Fisher, `attribution_alpha`);
+/// - *school explains*: S's defect share at its **other** centres is higher
+///   than the share of all certificates not from S;
+/// - *concentrated in S*: at C, S's share is higher than C's other feeders'.
+///
+/// Centre explains and school does not → C alone; school explains and the
+/// centre does not → S alone; both → both. Neither: concentrated in S (the
+/// centre's other feeders are clean) → S alone, else both (undetermined).
+/// Comparison groups with fewer than `attribution_min_certs` certificates
+/// are not tested; with too few certificates outside C (or outside S) to
+/// compare with, C (S) explains the defects when its other feeders (centres)
+/// have some and the cell's share is not higher than theirs. Hours short of the syllabus are read from the school's
+/// own attendance records and count against the school only.
+fn attribute(a: &Analysis, p: &Params) -> Vec<[Option<u32>; 2]> {
+    use std::collections::BTreeMap;
+    const NO_SCHOOL: u32 = u32::MAX;
+    let min_n = u64::from(p.attribution_min_certs.max(1));
+    // Per check: defective certificate rows.
+    let mut defect: BTreeMap<CertCheck, std::collections::BTreeSet<u32>> = BTreeMap::new();
+    for h in &a.hits {
+        defect.entry(h.check).or_default().insert(h.cert);
+    }
+    type Counts = BTreeMap<(u32, u32), (u64, u64)>;
+    let mut tables: BTreeMap<CertCheck, Counts> = BTreeMap::new();
+    for (&check, bad) in &defect {
+        let mut cells: Counts = BTreeMap::new();
+        // Every certificate with a known centre is in its centre's row: the
+        // centre's own trainees (school = centre) and candidates of unknown
+        // schools (`NO_SCHOOL`) are among its "other feeders" too.
+        for (ci, pair) in a.attributed.iter().enumerate() {
+            if let [s, Some(c)] = *pair {
+                let e = cells.entry((c, s.unwrap_or(NO_SCHOOL))).or_default();
+                e.0 += 1;
+                e.1 += u64::from(bad.contains(&(ci as u32)));
+            }
+        }
+        tables.insert(check, cells);
+    }
+    let mut memo: BTreeMap<(CertCheck, u32, u32), [bool; 2]> = BTreeMap::new();
+    let mut decide = |check: CertCheck, c: u32, s: u32| -> [bool; 2] {
+        *memo.entry((check, c, s)).or_insert_with(|| {
+            let cells = &tables[&check];
+            let sum = |f: &dyn Fn(u32, u32) -> bool| {
+                cells.iter().filter(|(&(cc, ss), _)| f(cc, ss)).fold((0u64, 0u64), |(n, k), (_, v)| (n + v.0, k + v.1))
+            };
+            let at_c_others = sum(&|cc, ss| cc == c && ss != s);
+            let not_c = sum(&|cc, _| cc != c);
+            let s_elsewhere = sum(&|cc, ss| ss == s && cc != c);
+            let not_s = sum(&|_, ss| ss != s && ss != NO_SCHOOL);
+            let cell = cells.get(&(c, s)).copied().unwrap_or((0, 0));
+            let elevated = |x: (u64, u64), y: (u64, u64)| {
+                x.0 >= min_n && y.0 >= min_n && crate::stats::fisher::greater(x.1, x.0, y.1, y.0) < p.attribution_alpha
+            };
+            // Without enough certificates outside to compare with (a
+            // one-centre or one-school world), a factor explains the defects
+            // when its other units have them too and this cell's share is
+            // not higher than theirs.
+            let spread = |others: (u64, u64)| others.0 >= min_n && others.1 > 0 && !elevated(cell, others);
+            let centre = if not_c.0 >= min_n { elevated(at_c_others, not_c) } else { spread(at_c_others) };
+            let school = if not_s.0 >= min_n { elevated(s_elsewhere, not_s) } else { spread(s_elsewhere) };
+            match (centre, school) {
+                (true, false) => [false, true],
+                (false, true) => [true, false],
+                (true, true) => [true, true],
+                (false, false) if elevated(cell, at_c_others) => [true, false],
+                (false, false) => [true, true],
+            }
+        })
+    };
+    a.hits
+        .iter()
+        .map(|h| {
+            let mut pair = a.attributed[h.cert as usize];
+            if h.check == CertCheck::TrainingHoursShort {
+                // Hours are read from the school's own attendance records.
+                pair[1] = None;
+            } else if let [Some(s), Some(c)] = pair {
+                if s != c {
+                    let [to_s, to_c] = decide(h.check, c, s);
+                    if !to_s {
+                        pair[0] = None;
+                    }
+                    if !to_c {
+                        pair[1] = None;
+                    }
+                }
+            }
+            pair
+        })
+        .collect()
 }
 
 /// The distinct institutions a certificate counts against.
@@ -862,15 +1006,25 @@ pub(crate) mod fixture {
         /// training at T1, theory and practical passed at E1, certificate
         /// `T`+ID issued a month later for 6 years.
         pub(crate) fn honest(&mut self, n: u32, issued: Day) -> String {
+            self.honest_at(n, issued, "T1", "E1")
+        }
+
+        /// [`Fx::honest`] for a trainee of `school` examined at `centre`
+        /// (both must exist).
+        pub(crate) fn honest_at(&mut self, n: u32, issued: Day, school: &str, centre: &str) -> String {
+            if self.t.exam_sessions.as_ref().is_none_or(|s| s.is_empty()) {
+                // The exam archive starts at the beginning of the year.
+                self.session("E1", "低压电工作业", Part::Theory, day(2024, 1, 2));
+            }
             let p = pid(n);
-            let c = self.class("T1", "低压电工", CourseKind::Initial, issued - 90);
+            let c = self.class(school, "低压电工", CourseKind::Initial, issued - 90);
             self.att(c, &p, Mode::Classroom, issued - 90, 148 * 45);
-            let s1 = self.session("E1", "低压电工作业", Part::Theory, issued - 40);
-            let s2 = self.session("E1", "low_voltage_electrician", Part::Practical, issued - 35);
-            self.record(s1, &p, "张三", 86.0, Some("T1"));
-            self.record(s2, &p, "张三", 90.0, Some("T1"));
+            let s1 = self.session(centre, "低压电工作业", Part::Theory, issued - 40);
+            let s2 = self.session(centre, "low_voltage_electrician", Part::Practical, issued - 35);
+            self.record(s1, &p, "张三", 86.0, Some(school));
+            self.record(s2, &p, "张三", 90.0, Some(school));
             let expires = super::add_months(issued, 72);
-            self.cert(&format!("T{p}"), &p, "张三", "低压电工", issued, expires, Some("T1"), Some("E1"));
+            self.cert(&format!("T{p}"), &p, "张三", "低压电工", issued, expires, Some(school), Some(centre));
             p
         }
 
@@ -888,7 +1042,7 @@ pub(crate) mod fixture {
 mod tests {
     use super::fixture::{day, pid, Fx};
     use super::*;
-    use crate::dataset::rows::CourseKind;
+    use crate::dataset::rows::{CourseKind, InstKind};
 
     /// (institution, check) of every finding.
     fn ids(fx: &Fx) -> Vec<(String, String)> {
@@ -905,9 +1059,10 @@ mod tests {
         vec![("E1", check_id), ("T1", check_id)]
     }
 
-    /// Issuing defects count against the exam centre alone (`exam_centre_checks`).
+    /// With one school and one centre the data cannot tell which explains a
+    /// defect (no other feeder, no other centre to compare): both answer.
     fn centre(check_id: &str) -> Vec<(&'static str, &str)> {
-        vec![("E1", check_id)]
+        both(check_id)
     }
 
     #[test]
@@ -991,9 +1146,13 @@ mod tests {
         let k = add_months(i, 24);
         fx.cert(&format!("T{p}"), &p, "张三", "低压电工", k, add_months(k, 72), None, Some("OUTSIDE"));
         let found = fx.run(run);
-        let dup: Vec<_> = found.iter().filter(|f| f.check == "cert.duplicate").collect();
+        let dup: Vec<_> = found.iter().filter(|f| f.check == "cert.duplicate" && f.institution_id == "T1").collect();
         assert_eq!(dup.len(), 1, "{:?}", found.iter().map(|f| (&f.institution_id, &f.check)).collect::<Vec<_>>());
         assert_eq!(dup[0].evidence[0].total_rows, 3);
+        // E1 answers for the one it issued; the later two name a centre
+        // outside the dataset, and E1's sittings are years before them.
+        let e1 = found.iter().find(|f| f.check == "cert.duplicate" && f.institution_id == "E1").unwrap();
+        assert_eq!(e1.evidence[0].total_rows, 1);
     }
 
     #[test]
@@ -1005,9 +1164,38 @@ mod tests {
         fx.t.certificates.as_mut().unwrap()[1].cert_no = fx.t.strings.intern(&format!("T{p}"));
         let found = fx.run(run);
         let dup = found.iter().find(|f| f.check == "cert.duplicate" && f.institution_id == "E1").unwrap();
-        assert!(!found.iter().any(|f| f.check == "cert.duplicate" && f.institution_id == "T1"));
         assert_eq!(dup.evidence[0].total_rows, 2);
         assert!(dup.flags.iter().any(|f| f.subject_id == q));
+    }
+
+    #[test]
+    fn a_rejected_exam_record_is_unknown_not_absent() {
+        // Holder 2's practical record was rejected (a typo'd score): the
+        // certificate is "exam record unreadable", not "no passing exam".
+        let mut fx = Fx::new();
+        let i = day(2024, 6, 1);
+        fx.honest(1, i);
+        let p = pid(2);
+        let s = fx.session("E1", "低压电工", Part::Theory, i - 30);
+        fx.record(s, &p, "赵六", 92.0, Some("T1"));
+        fx.cert(&format!("T{p}"), &p, "赵六", "低压电工", i, add_months(i, 72), Some("T1"), Some("E1"));
+        check(&fx, &both("cert.no_passing_exam"));
+        let (person, operation) = (fx.sym(&p), fx.op("低压电工"));
+        fx.t.rejected.push(crate::dataset::rows::RejectedRow {
+            table: crate::dataset::Table::ExamRecords,
+            line: 9,
+            id: None,
+            person: Some(person),
+            session_id: None,
+            session: None,
+            record_id: None,
+            cert_no: None,
+            operation: Some(operation),
+            inst: None,
+            institution_id: None,
+            training_inst: None,
+        });
+        check(&fx, &[]);
     }
 
     #[test]
@@ -1034,10 +1222,13 @@ mod tests {
         let mut fx = Fx::new();
         let i = day(2024, 6, 1);
         let p = fx.honest(1, i);
-        // Move holder 1's exams to 14 months before issue.
-        for s in fx.t.exam_sessions.as_mut().unwrap() {
+        // Move holder 1's exams to 14 months before issue (the archive
+        // still runs from January, session 0).
+        for s in fx.t.exam_sessions.as_mut().unwrap().iter_mut().skip(1) {
             s.start -= 400 * 86_400;
         }
+        let s = fx.session("E1", "低压电工", Part::Theory, i - 5);
+        fx.record(s, &pid(50), "某", 90.0, None);
         let found = ids(&fx);
         assert!(found.contains(&("E1".into(), "cert.no_passing_exam".into())), "{found:?}");
         // A certificate whose exam centre is not in the dataset is not judged.
@@ -1172,6 +1363,110 @@ mod tests {
         check(&fx, &[("E1", "cert.no_passing_exam")]);
     }
 
+    /// Centre E1 with feeders T1..T4, ten honest certificates each; E2
+    /// examines T5 and also ten of T1's trainees.
+    fn feeders() -> Fx {
+        let mut fx = Fx::new();
+        for k in 2..=5 {
+            fx.inst(&format!("T{k}"), InstKind::Training);
+        }
+        fx.inst("E2", InstKind::Exam);
+        let i = day(2024, 6, 1);
+        let mut n = 0;
+        for (school, centre) in [("T1", "E1"), ("T2", "E1"), ("T3", "E1"), ("T4", "E1"), ("T5", "E2"), ("T1", "E2")] {
+            for _ in 0..10 {
+                n += 1;
+                fx.honest_at(n, i, school, centre);
+            }
+        }
+        fx
+    }
+
+    /// Certificates (row indices) of `school` at `centre`, in order.
+    fn certs_of(fx: &Fx, school: &str, centre: &str) -> Vec<usize> {
+        let (s, c) = (fx.t.inst_index(school), fx.t.inst_index(centre));
+        let certs = fx.t.certificates.as_ref().unwrap();
+        (0..certs.len()).filter(|&k| certs[k].training_inst == s && certs[k].exam_inst == c).collect()
+    }
+
+    #[test]
+    fn feeder_school_fakes_belong_to_the_school() {
+        // T2 mis-numbers 6 of its 10 certificates at E1; E1's other feeders
+        // (and T1's sittings at E2) are clean: the school explains them.
+        let mut fx = feeders();
+        for k in certs_of(&fx, "T2", "E1").into_iter().take(6) {
+            let c = fx.t.strings.intern(&format!("T{}", pid(900 + k as u32)));
+            fx.t.certificates.as_mut().unwrap()[k].cert_no = c;
+        }
+        check(&fx, &[("T2", "cert.number_mismatch")]);
+    }
+
+    #[test]
+    fn defects_across_a_centres_feeders_belong_to_the_centre() {
+        // E1 mis-numbers 4 certificates of each of its four feeders; T1's
+        // certificates from E2 are clean: the centre explains them.
+        let mut fx = feeders();
+        for school in ["T1", "T2", "T3", "T4"] {
+            for k in certs_of(&fx, school, "E1").into_iter().take(4) {
+                let c = fx.t.strings.intern(&format!("T{}", pid(900 + k as u32)));
+                fx.t.certificates.as_mut().unwrap()[k].cert_no = c;
+            }
+        }
+        check(&fx, &[("E1", "cert.number_mismatch")]);
+    }
+
+    #[test]
+    fn a_centres_own_trainees_are_among_its_other_feeders() {
+        // E1 trains 20 candidates itself and examines 10 of T1's; it
+        // mis-numbers a third of both. T1 answers for nothing.
+        let mut fx = Fx::new();
+        let i = day(2024, 6, 1);
+        for n in 0..30 {
+            fx.honest_at(n, i, if n < 20 { "E1" } else { "T1" }, "E1");
+        }
+        for k in (0..30).filter(|k| k % 3 == 0) {
+            let c = fx.t.strings.intern(&format!("T{}", pid(900 + k as u32)));
+            fx.t.certificates.as_mut().unwrap()[k].cert_no = c;
+        }
+        check(&fx, &[("E1", "cert.number_mismatch")]);
+    }
+
+    #[test]
+    fn refresher_holders_old_certificates_are_not_without_exam() {
+        // Certificates issued years before the archive (January 2024) have
+        // no exam record in it: not "without a passing exam".
+        let mut fx = Fx::new();
+        let i = day(2024, 6, 1);
+        for n in 0..5 {
+            fx.honest(n, i);
+        }
+        for n in 10..20 {
+            let p = pid(n);
+            let old = day(2020, 3, 1) + 40 * n as i32;
+            fx.cert(&format!("T{p}"), &p, "钱九", "低压电工", old, add_months(old, 72), Some("T1"), Some("E1"));
+        }
+        check(&fx, &[]);
+        // Issued inside the archive's period, the same certificate is judged.
+        let p = pid(30);
+        fx.cert(&format!("T{p}"), &p, "钱九", "低压电工", i, add_months(i, 72), Some("T1"), Some("E1"));
+        check(&fx, &[("E1", "cert.no_passing_exam")]);
+    }
+
+    #[test]
+    fn a_failed_sitting_does_not_name_the_centre() {
+        // A certificate naming no centre; its holder failed both parts at E2.
+        let mut fx = feeders();
+        let i = day(2024, 6, 1);
+        let p = pid(500);
+        let s = fx.session("E2", "低压电工", Part::Theory, i - 30);
+        fx.record(s, &p, "吴十", 40.0, Some("T5"));
+        let s = fx.session("E2", "低压电工", Part::Practical, i - 29);
+        fx.record(s, &p, "吴十", 50.0, Some("T5"));
+        fx.cert(&format!("T{p}"), &p, "吴十", "低压电工", i, add_months(i, 72), None, None);
+        let found = ids(&fx);
+        assert!(!found.iter().any(|(inst, _)| inst == "E2"), "{found:?}");
+    }
+
     #[test]
     fn attribution_derived_from_exam_record() {
         let mut fx = Fx::new();
@@ -1195,7 +1490,7 @@ mod tests {
         }
         fx.t.certificates.as_mut().unwrap()[5].expires_on -= 400;
         let found = fx.run(run);
-        assert_eq!(found.len(), 1);
+        assert_eq!(found.len(), 2);
         assert!(found.iter().all(|f| f.severity < 0.2 && f.severity > 0.0), "{found:?}");
     }
 }

@@ -18,7 +18,7 @@ use super::opts::ModelsOpt;
 use crate::model::scorecard::Tiers;
 use crate::model::{Models, Tier};
 use crate::pipeline::{self, Options, Scope};
-use crate::score::calibrate::{cutoff_for_fpr, figures, fit_weights, noisy_or, Example, Figures};
+use crate::score::calibrate::{cutoff_for_fpr, figures, fit_weights, gated_score, Example, Figures};
 use crate::score::InstScore;
 
 #[derive(Debug, clap::Args)]
@@ -40,6 +40,12 @@ pub struct Args {
     /// Highest share of honest institutions allowed in red or orange.
     #[arg(long, default_value_t = 0.05)]
     pub max_honest_orange: f64,
+    /// Lowest red cut-off the fit may choose.
+    #[arg(long, default_value_t = 60.0)]
+    pub min_red: f64,
+    /// Lowest orange cut-off the fit may choose.
+    #[arg(long, default_value_t = 35.0)]
+    pub min_orange: f64,
 }
 
 /// One institution of a labelled dataset after a run.
@@ -57,30 +63,46 @@ pub fn run(a: Args) -> Result<i32> {
 
     let prior: BTreeMap<String, f64> = models.scorecard.checks.iter().map(|(k, c)| (k.clone(), c.weight)).collect();
     let examples: Vec<Example> = fit.iter().map(|l| l.example.clone()).collect();
-    let weights = fit_weights(&examples, &prior, 0.02, 0.05, 0.95);
+    let sc = &models.scorecard.scoring;
+    let weights = fit_weights(sc, &examples, &prior, 0.02, 0.05, 0.95);
 
+    // Red is chosen on the gated scores with the gate at 100 (an institution
+    // the gate holds back cannot be red at any cut-off), orange below it.
     let fit_scores: Vec<(f64, bool)> =
-        fit.iter().map(|l| (100.0 * noisy_or(&l.example.findings, &weights), l.example.planted)).collect();
-    let red = cutoff_for_fpr(&fit_scores, a.max_honest_red, 60.0);
-    let orange = cutoff_for_fpr(&fit_scores, a.max_honest_orange, 35.0).min(red - 5.0);
+        fit.iter().map(|l| (gated_score(sc, &l.example.findings, &weights, 0.0), l.example.planted)).collect();
+    let red = cutoff_for_fpr(&fit_scores, a.max_honest_red, a.min_red);
+    let fit_scores: Vec<(f64, bool)> =
+        fit.iter().map(|l| (gated_score(sc, &l.example.findings, &weights, red), l.example.planted)).collect();
+    let orange = cutoff_for_fpr(&fit_scores, a.max_honest_orange, a.min_orange).min(red - 5.0);
     let yellow = models.scorecard.tiers.yellow.min(orange - 5.0);
 
     let fitted_tiers = Tiers { red, orange, yellow };
     let tier = |s: f64| fitted_tiers.of(s);
-    let eval = |set: &[Labelled], w: &BTreeMap<String, f64>, cut: &dyn Fn(f64) -> Tier| -> Figures {
+    let eval = |set: &[&Labelled], w: &BTreeMap<String, f64>, r: f64, cut: &dyn Fn(f64) -> Tier| -> Figures {
         let rows: Vec<(f64, Tier, bool)> = set
             .iter()
             .map(|l| {
-                let s = 100.0 * noisy_or(&l.example.findings, w);
+                let s = gated_score(sc, &l.example.findings, w, r);
                 (s, cut(s), l.example.planted)
             })
             .collect();
         figures(&rows)
     };
     let card = &models.scorecard;
-    let before = eval(&hold, &prior, &|s| card.tier(s));
-    let after_fit = eval(&fit, &weights, &tier);
-    let after = eval(&hold, &weights, &tier);
+    let all_hold: Vec<&Labelled> = hold.iter().collect();
+    let all_fit: Vec<&Labelled> = fit.iter().collect();
+    let before = eval(&all_hold, &prior, card.tiers.red, &|s| card.tier(s));
+    let after_fit = eval(&all_fit, &weights, red, &tier);
+    let after = eval(&all_hold, &weights, red, &tier);
+    // Held-out figures per generator setting (the dataset folder name up
+    // to its last `-`: e.g. `high-s31` → `high`).
+    let mut settings: BTreeMap<String, Vec<&Labelled>> = BTreeMap::new();
+    for l in &hold {
+        let key = l.dataset.rsplit_once('-').map_or(l.dataset.as_str(), |x| x.0).to_string();
+        settings.entry(key).or_default().push(l);
+    }
+    let per_setting: Vec<(String, Figures)> =
+        settings.iter().map(|(k, v)| (k.clone(), eval(v, &weights, red, &tier))).collect();
 
     let mut md = String::new();
     writeln!(md, "# kaopei calibration\n")?;
@@ -95,9 +117,13 @@ pub fn run(a: Args) -> Result<i32> {
     writeln!(md, "Tiers: red >= {red:.0}, orange >= {orange:.0}, yellow >= {yellow:.0}\n")?;
     writeln!(md, "| set | planted | honest | AUC | precision R+O | recall R+O | honest in red | honest in R+O |")?;
     writeln!(md, "|---|---|---|---|---|---|---|---|")?;
-    for (name, f) in
-        [("held-out, current model", &before), ("fit, calibrated", &after_fit), ("held-out, calibrated", &after)]
-    {
+    let mut rows: Vec<(String, &Figures)> = vec![
+        ("held-out, current model".into(), &before),
+        ("fit, calibrated".into(), &after_fit),
+        ("held-out, calibrated".into(), &after),
+    ];
+    rows.extend(per_setting.iter().map(|(k, f)| (format!("held-out `{k}`, calibrated"), f)));
+    for (name, f) in rows {
         writeln!(
             md,
             "| {name} | {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.3} |",
@@ -116,7 +142,7 @@ pub fn run(a: Args) -> Result<i32> {
     }
     writeln!(md, "\nHeld-out institutions in red or orange, and planted ones missed:\n")?;
     for l in &hold {
-        let s = 100.0 * noisy_or(&l.example.findings, &weights);
+        let s = gated_score(sc, &l.example.findings, &weights, red);
         let t = tier(s);
         let hot = t.is_hot();
         if hot != l.example.planted {

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 
 use super::opts::ModelsOpt;
 use crate::model::Models;
-use crate::synth::{self, Scale};
+use crate::synth::{self, Intensity, Scale, Settings};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -45,6 +45,19 @@ pub struct Args {
     /// patterns (comma-separated ids, or `all`).
     #[arg(long, value_delimiter = ',')]
     pub rectified: Vec<String>,
+    /// Share of a planted institution's units falsified: `mixed` (each
+    /// pattern's own share), `high` ≈ 80 %, `medium` ≈ 35 %, `low` ≈ 10 %
+    /// (applies to the exam and certificate patterns).
+    #[arg(long, value_enum, default_value_t = Intensity::Mixed)]
+    pub intensity: Intensity,
+    /// Plant nothing: an all-honest world (false-positive figures).
+    #[arg(long)]
+    pub honest: bool,
+    /// Switch off the honest variation of issue 15 (station-rotated and
+    /// untimed practical exams, refresher holders' old certificates,
+    /// feeder schools' fakes through honest centres).
+    #[arg(long)]
+    pub no_honest_profiles: bool,
 }
 
 pub fn run(a: Args) -> Result<i32> {
@@ -62,6 +75,7 @@ pub fn run(a: Args) -> Result<i32> {
         frame_interval: 15.0,
         records_salt: 0,
         clean: a.rectified.clone(),
+        settings: Settings { honest: a.honest, honest_profiles: !a.no_honest_profiles, intensity: a.intensity },
     };
     if let Some(earlier) = &a.continue_from {
         let days = synth::continuation::continue_dataset(earlier, &cfg, a.continuation.max(1), &models.operations)

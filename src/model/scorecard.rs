@@ -130,12 +130,50 @@ pub struct Rectification {
     pub deadline_days: u32,
 }
 
+/// `[scoring]`: how findings combine into a score (see `crate::score`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scoring {
+    /// Within one family, every finding after the strongest counts with
+    /// its `w·s` multiplied by this (correlated evidence is not independent).
+    pub family_damping: f64,
+    /// A family corroborates when its combined value reaches this.
+    pub corroborate_min: f64,
+    /// Red needs two corroborating families, or one finding with `w·s` at
+    /// least this; otherwise the score stays just below the red cut-off.
+    pub red_single_min: f64,
+    /// Checks that screen (pattern honest excellence also produces): their
+    /// `w·s` is capped at `screening_cap` unless a non-screening finding
+    /// reaches `corroborate_min`.
+    pub screening: Vec<String>,
+    pub screening_cap: f64,
+    /// Family → its checks. A check listed nowhere is in the family named
+    /// by its source (`exam`, `cert`, ...).
+    pub families: BTreeMap<String, Vec<String>>,
+}
+
+impl Scoring {
+    /// The family of a check id.
+    pub fn family_of<'a>(&'a self, check: &'a str) -> &'a str {
+        self.families
+            .iter()
+            .find(|(_, v)| v.iter().any(|c| c == check))
+            .map(|(k, _)| k.as_str())
+            .unwrap_or_else(|| check.split('.').next().unwrap_or(check))
+    }
+
+    pub fn is_screening(&self, check: &str) -> bool {
+        self.screening.iter().any(|c| c == check)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     model: String,
     version: String,
     tiers: Tiers,
+    scoring: Scoring,
     rectification: Rectification,
     checks: BTreeMap<String, toml::Table>,
     /// Absent in a scorecard used only to render reports; the pipeline's
@@ -149,6 +187,7 @@ pub struct Scorecard {
     pub name: String,
     pub version: String,
     pub tiers: Tiers,
+    pub scoring: Scoring,
     pub rectification: Rectification,
     pub checks: BTreeMap<String, CheckCfg>,
     /// Each check's own parameters (its table minus [`CHECK_KEYS`]).
@@ -182,6 +221,7 @@ impl Scorecard {
             name: f.model,
             version: f.version,
             tiers: f.tiers,
+            scoring: f.scoring,
             rectification: f.rectification,
             checks,
             check_params,
@@ -301,9 +341,10 @@ mod tests {
 
     #[test]
     fn unknown_fixed_key_and_bad_form_are_refused() {
+        // (Anchored on the table header: calibration rewrites the weights.)
         let text = BUILTIN_SCORECARD.replacen(
-            "weight = 0.55\n",
-            "weight = 0.55\nseverity = { form = \"share_scaled\", full = 0.5, floor = 2.0 }\n",
+            "[checks.\"training.hours_short\"]\n",
+            "[checks.\"training.hours_short\"]\nseverity = { form = \"share_scaled\", full = 0.5, floor = 2.0 }\n",
             1,
         );
         let e = Scorecard::from_toml(&text).unwrap_err();

@@ -2,17 +2,19 @@
 //! check weights, choosing tier cut-offs, and the figures that say how well
 //! a scorecard separates planted from honest institutions.
 //!
-//! The score formula `1 − Π(1 − w_c s_c)` is a noisy-OR: read `w_c s_c` as
-//! the chance that finding c alone reveals falsification. The weights are
-//! fitted by maximising the Bernoulli log-likelihood of the labels under a
-//! noisy-OR with a small leak, by projected gradient ascent, with a ridge
-//! pull toward the prior weights (the current scorecard) so that a check
-//! seen on few institutions keeps a sensible weight. Pure functions; the
-//! `calibrate` command feeds them.
+//! The score ([`crate::score::combine`]: damped within a family, noisy-OR
+//! across families) is read as the chance that the findings reveal
+//! falsification. The weights are fitted by maximising the Bernoulli
+//! log-likelihood of the labels under that formula with a small leak, by
+//! projected gradient ascent (central finite differences: the formula is
+//! piecewise smooth), with a ridge pull toward the prior weights (the
+//! current scorecard) so that a check seen on few institutions keeps a
+//! sensible weight. Pure functions; the `calibrate` command feeds them.
 
 use std::collections::BTreeMap;
 
 use crate::model::Tier;
+use crate::model::scorecard::Scoring;
 
 /// One labelled institution: its findings as (check id, severity), and
 /// whether falsification was planted there.
@@ -22,15 +24,32 @@ pub struct Example {
     pub planted: bool,
 }
 
-/// Noisy-OR probability with weights `w` (checks missing from `w` weigh 0).
-pub fn noisy_or(findings: &[(String, f64)], w: &BTreeMap<String, f64>) -> f64 {
-    super::combine(findings.iter().map(|(c, s)| (w.get(c).copied().unwrap_or(0.0), *s)))
+/// The combined value (0–1, before the red gate) of findings under weights
+/// `w` (checks missing from `w` weigh 0).
+pub fn combined(sc: &Scoring, findings: &[(String, f64)], w: &BTreeMap<String, f64>) -> f64 {
+    let xs: Vec<(&str, f64)> =
+        findings.iter().map(|(c, s)| (c.as_str(), w.get(c).copied().unwrap_or(0.0) * s.clamp(0.0, 1.0))).collect();
+    crate::score::combine(sc, &xs).0
 }
 
-/// Fits weights by projected gradient ascent on the noisy-OR likelihood.
-/// `prior` gives the starting weights and the ridge target; `ridge` its
-/// strength (per example); weights stay in `[lo, hi]`.
+/// The 0–100 score of findings under weights `w`, with the red gate held
+/// below `red`.
+pub fn gated_score(sc: &Scoring, findings: &[(String, f64)], w: &BTreeMap<String, f64>, red: f64) -> f64 {
+    let xs: Vec<(&str, f64)> =
+        findings.iter().map(|(c, s)| (c.as_str(), w.get(c).copied().unwrap_or(0.0) * s.clamp(0.0, 1.0))).collect();
+    let (v, ok) = crate::score::combine(sc, &xs);
+    if ok {
+        100.0 * v
+    } else {
+        (100.0 * v).min(crate::score::below_red(red))
+    }
+}
+
+/// Fits weights by projected gradient ascent on the likelihood of the
+/// labels under [`combined`]. `prior` gives the starting weights and the
+/// ridge target; `ridge` its strength (per example); weights stay in `[lo, hi]`.
 pub fn fit_weights(
+    sc: &Scoring,
     examples: &[Example],
     prior: &BTreeMap<String, f64>,
     ridge: f64,
@@ -38,40 +57,74 @@ pub fn fit_weights(
     hi: f64,
 ) -> BTreeMap<String, f64> {
     const LEAK: f64 = 0.01;
-    let mut w = prior.clone();
+    const H: f64 = 1e-4;
     let n = examples.len().max(1) as f64;
-    let mut step = 0.5;
-    let mut last = f64::NEG_INFINITY;
-    for _ in 0..2000 {
-        let mut grad: BTreeMap<&str, f64> = BTreeMap::new();
-        let mut ll = 0.0;
-        for e in examples {
-            // q = Π(1 − w s) · (1 − leak); p = 1 − q.
-            let q = (1.0 - LEAK) * (1.0 - noisy_or(&e.findings, &w));
-            let p = (1.0 - q).clamp(1e-9, 1.0 - 1e-9);
-            ll += if e.planted { p.ln() } else { (1.0 - p).ln() };
-            for (c, s) in &e.findings {
-                let wc = w.get(c).copied().unwrap_or(0.0);
-                let factor = (1.0 - wc * s).max(1e-9);
-                // dq/dw_c = −s · q / (1 − w_c s)
-                let dq = -s * q / factor;
-                let dll = if e.planted { -dq / p } else { dq / (1.0 - p) };
-                *grad.entry(c.as_str()).or_default() += dll / n;
+    // Examples each check appears in (only those change with its weight).
+    let mut touches: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, e) in examples.iter().enumerate() {
+        for (c, _) in &e.findings {
+            if prior.contains_key(c) {
+                let v = touches.entry(c.as_str()).or_default();
+                if v.last() != Some(&i) {
+                    v.push(i);
+                }
             }
         }
-        let penalty: f64 = w.iter().map(|(c, v)| ridge * (v - prior.get(c).copied().unwrap_or(*v)).powi(2)).sum();
-        let objective = ll / n - penalty;
-        if objective < last {
-            step *= 0.5;
+    }
+    let ll_of = |e: &Example, w: &BTreeMap<String, f64>| {
+        let p = (1.0 - (1.0 - LEAK) * (1.0 - combined(sc, &e.findings, w))).clamp(1e-9, 1.0 - 1e-9);
+        if e.planted {
+            p.ln()
+        } else {
+            (1.0 - p).ln()
         }
-        if (objective - last).abs() < 1e-10 {
+    };
+    let objective = |w: &BTreeMap<String, f64>| {
+        let ll: f64 = examples.iter().map(|e| ll_of(e, w)).sum::<f64>() / n;
+        ll - w.iter().map(|(c, v)| ridge * (v - prior.get(c).copied().unwrap_or(*v)).powi(2)).sum::<f64>()
+    };
+    let mut w = prior.clone();
+    let mut step = 0.5;
+    let mut last = objective(&w);
+    for _ in 0..400 {
+        let mut grad: BTreeMap<String, f64> = BTreeMap::new();
+        for (c, idx) in &touches {
+            let v = w[*c];
+            let mut wp = w.clone();
+            wp.insert(c.to_string(), v + H);
+            let mut wm = w.clone();
+            wm.insert(c.to_string(), v - H);
+            let d: f64 =
+                idx.iter().map(|&i| ll_of(&examples[i], &wp) - ll_of(&examples[i], &wm)).sum::<f64>() / (2.0 * H * n);
+            grad.insert(c.to_string(), d - 2.0 * ridge * (v - prior[*c]));
+        }
+        if grad.is_empty() {
             break;
         }
-        last = objective;
-        for (c, v) in w.iter_mut() {
-            let g = grad.get(c.as_str()).copied().unwrap_or(0.0) - 2.0 * ridge * (*v - prior[c]);
-            *v = (*v + step * g).clamp(lo, hi);
+        // Backtracking: halve the step until the objective does not fall.
+        let mut next;
+        loop {
+            next = w.clone();
+            for (c, g) in &grad {
+                let v = next.get_mut(c).expect("prior has every touched check");
+                *v = (*v + step * g).clamp(lo, hi);
+            }
+            let o = objective(&next);
+            if o >= last || step < 1e-6 {
+                break;
+            }
+            step *= 0.5;
         }
+        let o = objective(&next);
+        let done = (o - last).abs() < 1e-10;
+        if o >= last {
+            w = next;
+            last = o;
+        }
+        if done || step < 1e-6 {
+            break;
+        }
+        step = (step * 1.5).min(2.0);
     }
     w
 }
@@ -178,7 +231,8 @@ mod tests {
             ex.push(Example { findings: f, planted });
         }
         let prior: BTreeMap<String, f64> = [("good".to_string(), 0.5), ("noise".to_string(), 0.5)].into();
-        let w = fit_weights(&ex, &prior, 0.01, 0.01, 0.95);
+        let card = crate::model::Models::load(None).unwrap().scorecard;
+        let w = fit_weights(&card.scoring, &ex, &prior, 0.01, 0.01, 0.95);
         assert!(w["good"] > 0.8, "{w:?}");
         assert!(w["noise"] < 0.5, "{w:?}");
     }

@@ -6,7 +6,9 @@
 pub mod betabinom;
 pub mod binom;
 pub mod digits;
+pub mod evidence;
 pub mod fdr;
+pub mod fisher;
 pub mod funnel;
 pub mod heaping;
 pub mod poibin;

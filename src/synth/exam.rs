@@ -264,6 +264,15 @@ pub fn run(ctx: &Ctx, c: &InstPlan, cohorts: &mut [Cohort], sink: &mut Sink) -> 
                     .iter()
                     .flat_map(|&t| centre.theory_rooms.iter().map(move |(r, s)| (t, r.clone(), *s)))
                     .collect(),
+                // Station rotation (honest, issue 15): a few stations, one
+                // candidate each at a time, up to ROUNDS rounds per sitting.
+                Part::Practical if c.profile.station_rotation => {
+                    let st = stations_of(c);
+                    vec![
+                        (8 * 3600, centre.practical_room.clone(), st),
+                        (13 * 3600 + 1800, centre.practical_room.clone(), st),
+                    ]
+                }
                 Part::Practical => vec![
                     (8 * 3600 + 1800, centre.practical_room.clone(), 16),
                     (14 * 3600, centre.practical_room.clone(), 16),
@@ -279,7 +288,9 @@ pub fn run(ctx: &Ctx, c: &InstPlan, cohorts: &mut [Cohort], sink: &mut Sink) -> 
                         pending.extend(rest.iter().map(|r| Req { earliest: day + 1, ..*r }));
                         break;
                     };
-                    let take = seats.min(rest.len());
+                    let cap =
+                        if part == Part::Practical && c.profile.station_rotation { seats * ROUNDS } else { seats };
+                    let take = cap.min(rest.len());
                     let cands: Vec<Cand> = rest[..take]
                         .iter()
                         .map(|r| Cand { cohort: r.cohort, person: r.person, attempt: r.attempt, double: false })
@@ -291,11 +302,17 @@ pub fn run(ctx: &Ctx, c: &InstPlan, cohorts: &mut [Cohort], sink: &mut Sink) -> 
             // Decide each session's planted behaviour.
             let plans: Vec<SessionPlan> = sessions
                 .iter()
-                .map(|s| SessionPlan {
-                    relay: part == Part::Theory && c.has(Pattern::AnswerRelay) && s.4.len() >= 5 && rng.gen_bool(0.75),
-                    proxy: part == Part::Theory && c.has(Pattern::ProxyTakers) && rng.gen_bool(0.55),
-                    early: part == Part::Theory && c.has(Pattern::EarlySubmit) && rng.gen_bool(0.6),
-                    heap: part == Part::Practical && c.has(Pattern::ScoreHeaping) && rng.gen_bool(0.85),
+                .map(|s| {
+                    let share = |d: f64| ctx.intensity.share(d);
+                    SessionPlan {
+                        relay: part == Part::Theory
+                            && c.has(Pattern::AnswerRelay)
+                            && s.4.len() >= 5
+                            && rng.gen_bool(share(0.75)),
+                        proxy: part == Part::Theory && c.has(Pattern::ProxyTakers) && rng.gen_bool(share(0.55)),
+                        early: part == Part::Theory && c.has(Pattern::EarlySubmit) && rng.gen_bool(share(0.6)),
+                        heap: part == Part::Practical && c.has(Pattern::ScoreHeaping) && rng.gen_bool(share(0.85)),
+                    }
                 })
                 .collect();
             // A proxy taker already seated in a concurrent session, seated again.
@@ -400,6 +417,14 @@ pub fn run(ctx: &Ctx, c: &InstPlan, cohorts: &mut [Cohort], sink: &mut Sink) -> 
         day += 1;
     }
     Ok(out)
+}
+
+/// Rounds of candidates per station in one rotated practical sitting.
+const ROUNDS: usize = 6;
+
+/// Stations of a rotating centre's practical yard (4–6).
+fn stations_of(c: &InstPlan) -> usize {
+    4 + c.idx % 3
 }
 
 struct SessionPlan {
@@ -601,10 +626,18 @@ fn practical(
     rng: &mut impl Rng,
     sink: &mut Sink,
 ) -> Result<Vec<f64>, SynthError> {
-    let stations = 2usize;
+    // Rotating centres: seats are the stations, and each station takes
+    // one candidate after another (seat = station number); others run two
+    // stations with a numbered place per candidate.
+    let rotating = c.profile.station_rotation;
+    let stations = if rotating { seats.max(1) } else { 2usize };
     let rounds = cands.len().div_ceil(stations).max(1) as Ts;
-    let slot = (210 * 60 / rounds).min(25 * 60);
-    let seatno = seat_numbers(cands.len(), seats, rng);
+    let slot = (210 * 60 / rounds).min(if rotating { 35 * 60 } else { 25 * 60 });
+    let seatno: Vec<usize> = if rotating {
+        (0..cands.len()).map(|k| k % stations + 1).collect()
+    } else {
+        seat_numbers(cands.len(), seats, rng)
+    };
     let mut scores = Vec::with_capacity(cands.len());
     for (k, cd) in cands.iter().enumerate() {
         let person = &cohorts[cd.cohort].persons[cd.person];
@@ -630,8 +663,8 @@ fn practical(
                 &person.name,
                 &format!("{:02}", seatno[k]),
                 co.train_inst.as_deref().unwrap_or(""),
-                &fmt_ts(login),
-                &fmt_ts(submit),
+                &if c.profile.untimed_practical { String::new() } else { fmt_ts(login) },
+                &if c.profile.untimed_practical { String::new() } else { fmt_ts(submit) },
                 &format!("{score}"),
                 &cd.attempt.to_string(),
                 &format!("{:.3}", face(rng)),

@@ -38,7 +38,7 @@ use rayon::prelude::*;
 
 use crate::dataset::rows::Day;
 use crate::model::Operations;
-pub use plan::{Pattern, Scale};
+pub use plan::{Intensity, Pattern, Scale, Settings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SynthError {
@@ -210,12 +210,22 @@ pub struct Ctx<'a> {
     pub videos_per_centre: usize,
     /// Seconds between video frames.
     pub frame_interval: f64,
+    /// Share of a planted institution's units falsified.
+    pub intensity: Intensity,
 }
 
 impl<'a> Ctx<'a> {
     #[cfg(test)]
     pub fn for_tests(ops: &'a Operations) -> Ctx<'a> {
-        Ctx { seed: 1, centre_seed: 1, scale: Scale::Demo, ops, videos_per_centre: 3, frame_interval: 10.0 }
+        Ctx {
+            seed: 1,
+            centre_seed: 1,
+            scale: Scale::Demo,
+            ops,
+            videos_per_centre: 3,
+            frame_interval: 10.0,
+            intensity: Intensity::Mixed,
+        }
     }
 }
 
@@ -340,6 +350,8 @@ pub struct Config {
     /// Institutions generated without planted patterns (`all` = every one):
     /// a continuation in which they rectified.
     pub clean: Vec<String>,
+    /// Honest world, honest profiles, intensity.
+    pub settings: Settings,
 }
 
 /// What was generated.
@@ -364,7 +376,7 @@ pub fn generate(cfg: &Config, ops: &Operations) -> Result<Summary, SynthError> {
     if cfg.institutions == 0 {
         return Err(SynthError::Invalid("`--institutions` must be at least 1".into()));
     }
-    let mut plan = plan::build(cfg.institutions, cfg.seed, cfg.scale, cfg.video, ops);
+    let mut plan = plan::build_with(cfg.institutions, cfg.seed, cfg.scale, cfg.video, ops, cfg.settings);
     for i in plan.insts.iter_mut() {
         if cfg.clean.iter().any(|c| c == "all" || *c == i.id) {
             i.patterns.clear();
@@ -377,6 +389,7 @@ pub fn generate(cfg: &Config, ops: &Operations) -> Result<Summary, SynthError> {
         ops,
         videos_per_centre: if cfg.video { 2 } else { 0 },
         frame_interval: cfg.frame_interval,
+        intensity: cfg.settings.intensity,
     };
     let tables: Vec<Table> = TABLES.iter().copied().filter(|&t| t != Table::Cctv || cfg.video).collect();
     let mut files = write::TableFiles::create(&cfg.out, &tables)?;
@@ -462,7 +475,7 @@ fn group(ctx: &Ctx, plan: &plan::Plan, g: &[usize]) -> Result<Sink, SynthError> 
         }
     }
     let outcome = exam::run(ctx, c, &mut cohorts, &mut sink)?;
-    cert::write(ctx, c, &cohorts, &outcome.passed, &mut sink)?;
+    cert::write(ctx, plan, c, &cohorts, &outcome.passed, &mut sink)?;
     if ctx.videos_per_centre > 0 {
         let jobs = cctv::write(ctx, c, &outcome.theory_sessions, &mut sink)?;
         sink.videos.extend(jobs);

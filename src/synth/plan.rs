@@ -33,6 +33,10 @@ pub enum Pattern {
     FootageLooped,
     FootageCorrupt,
     CallbackDenials,
+    /// A training-only school lists certificates for trainees who never
+    /// passed, naming the honest centre its other trainees sit at (planted
+    /// by [`plant_feeder_fakes`], not part of [`Pattern::ALL`]'s spread).
+    FeederCertFakes,
 }
 
 /// What an institution must do for a pattern to be plantable on it.
@@ -97,6 +101,7 @@ impl Pattern {
             Pattern::FootageLooped => "footage_looped",
             Pattern::FootageCorrupt => "footage_corrupt",
             Pattern::CallbackDenials => "callback_denials",
+            Pattern::FeederCertFakes => "feeder_cert_fakes",
         }
     }
 
@@ -108,6 +113,7 @@ impl Pattern {
             AnswerRelay | ProxyTakers | ScoreHeaping | EarlySubmit | CertWithoutExam | CertNumberMismatch
             | CertBeforeExam => Needs::Exams,
             InvalidIdCerts => Needs::Both,
+            FeederCertFakes => Needs::InitialTraining,
             FootageMissing | FootageFrozen | FootageBlack | FootageReused | FootageLooped | FootageCorrupt => {
                 Needs::Footage
             }
@@ -141,6 +147,16 @@ pub struct Profile {
     pub item_logs: bool,
     /// Honest variation of the hour log (manual entries, shared PCs, ...).
     pub hour_log: super::training::HourLog,
+    /// Honest variation of issue 15 (drawn from their own stream, so the
+    /// rest of a world does not move when they are switched on or off):
+    /// practical exams rotate candidates through a few stations (seats =
+    /// stations, many candidates over the morning).
+    pub station_rotation: bool,
+    /// Practical records carry no login or submit time (examiners' sheets).
+    pub untimed_practical: bool,
+    /// Refresher trainees hold certificates issued years before the exam
+    /// archive starts (and have no exam record in it).
+    pub old_certificates: bool,
 }
 
 impl Profile {
@@ -161,6 +177,9 @@ impl Profile {
             (self.quiet_rooms, "quiet_rooms"),
             (self.unreachable, "unreachable"),
             (!self.item_logs, "no_item_logs"),
+            (self.station_rotation, "station_rotation"),
+            (self.untimed_practical, "untimed_practical"),
+            (self.old_certificates, "old_certificates"),
         ] {
             if on {
                 tags.push(tag);
@@ -249,9 +268,66 @@ const OP_WEIGHTS: &[(&str, u32)] = &[
     ("brazing", 3),
 ];
 
+/// How a world deviates from the default: all honest, the honest profiles
+/// of issue 15 on or off, and how much of a planted institution's units
+/// are falsified.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Settings {
+    /// Plant nothing (an honest world for the false-positive figures).
+    pub honest: bool,
+    /// Station-rotated and untimed practical exams, refresher holders' old
+    /// certificates, feeder schools' fakes through honest centres.
+    pub honest_profiles: bool,
+    pub intensity: Intensity,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { honest: false, honest_profiles: true, intensity: Intensity::Mixed }
+    }
+}
+
+/// Share of a planted institution's units (sessions, certificates) that
+/// are falsified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Intensity {
+    /// Each pattern's own share (the historical generator).
+    Mixed,
+    /// ≈ 80 % of units.
+    High,
+    /// ≈ 35 %.
+    Medium,
+    /// ≈ 10 %.
+    Low,
+}
+
+impl Intensity {
+    /// The share of units falsified, or `default` for `Mixed`.
+    pub fn share(self, default: f64) -> f64 {
+        match self {
+            Intensity::Mixed => default,
+            Intensity::High => 0.8,
+            Intensity::Medium => 0.35,
+            Intensity::Low => 0.1,
+        }
+    }
+}
+
 /// Builds the plan for `n` institutions. `footage` says whether CCTV is
 /// generated (footage patterns are only planted when it is).
 pub fn build(n: usize, seed: u64, scale: Scale, footage: bool, ops: &crate::model::Operations) -> Plan {
+    build_with(n, seed, scale, footage, ops, Settings::default())
+}
+
+/// [`build`] with explicit [`Settings`].
+pub fn build_with(
+    n: usize,
+    seed: u64,
+    scale: Scale,
+    footage: bool,
+    ops: &crate::model::Operations,
+    settings: Settings,
+) -> Plan {
     let mut rng = unit_rng(seed, u64::MAX, 0);
     let op_pool: Vec<(u16, u32)> =
         OP_WEIGHTS.iter().filter_map(|(code, w)| ops.resolve(code).map(|i| (i, *w))).collect();
@@ -288,6 +364,9 @@ pub fn build(n: usize, seed: u64, scale: Scale, footage: bool, ops: &crate::mode
             item_logs: scale == Scale::Demo || rng.gen_bool(0.62),
             // Its own random stream: the other draws stay as they were.
             hour_log: super::training::HourLog::draw(seed, idx),
+            station_rotation: false,
+            untimed_practical: false,
+            old_certificates: false,
         };
         let base = match size {
             Size::Tiny => rng.gen_range(5..=10) as f64,
@@ -342,9 +421,23 @@ pub fn build(n: usize, seed: u64, scale: Scale, footage: bool, ops: &crate::mode
             first.profile.refresher_only = false;
         }
     }
+    if settings.honest_profiles {
+        for i in insts.iter_mut() {
+            let mut r = unit_rng(seed, i.idx as u64, 11);
+            let examines = i.examines();
+            i.profile.station_rotation = examines && r.gen_bool(0.4);
+            i.profile.untimed_practical = examines && r.gen_bool(0.25);
+            i.profile.old_certificates = i.trains() && r.gen_bool(0.6);
+        }
+    }
     // Exam centres examine every operation their feeders train.
     assign_centres(&mut insts, &mut rng);
-    plant(&mut insts, &mut rng, scale, footage);
+    if !settings.honest {
+        plant(&mut insts, &mut rng, scale, footage);
+        if settings.honest_profiles {
+            plant_feeder_fakes(&mut insts, seed);
+        }
+    }
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for c in insts.iter().filter(|i| i.examines()) {
         let mut g = vec![c.idx];
@@ -433,6 +526,23 @@ fn plant(insts: &mut [InstPlan], rng: &mut impl Rng, scale: Scale, footage: bool
         if !insts[i].patterns.is_empty() {
             insts[i].profile.strong = false;
             insts[i].profile.quality = insts[i].profile.quality.min(0.3);
+        }
+    }
+}
+
+/// Feeder-school fakes: some honest, non-tiny training-only schools whose
+/// centre is honest list fake certificates (the school is planted, the
+/// centre is not — attribution must come from the data).
+fn plant_feeder_fakes(insts: &mut [InstPlan], seed: u64) {
+    for i in 0..insts.len() {
+        let ok = insts[i].kind == InstKind::Training
+            && insts[i].patterns.is_empty()
+            && insts[i].profile.size != Size::Tiny
+            && !insts[i].profile.refresher_only
+            && insts[i].exam_centre.is_some_and(|c| insts[c].patterns.is_empty());
+        if ok && unit_rng(seed, i as u64, 12).gen_bool(0.25) {
+            insts[i].patterns.push(Pattern::FeederCertFakes);
+            insts[i].profile.strong = false;
         }
     }
 }

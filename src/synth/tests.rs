@@ -21,6 +21,7 @@ fn config(out: &Path, seed: u64, video: bool, mixed: bool) -> Config {
         frame_interval: 600.0,
         records_salt: 0,
         clean: Vec::new(),
+        settings: Default::default(),
     }
 }
 
@@ -198,4 +199,39 @@ fn read_truth(d: &Path) -> BTreeMap<String, String> {
             (x[0].to_string(), x[2].to_string())
         })
         .collect()
+}
+
+/// Issue 15: an all-honest world with every honest profile on (station-
+/// rotated and untimed practical exams, strong institutions, refresher
+/// holders' old certificates) gives none of the findings those behaviours
+/// used to cause.
+#[test]
+fn honest_profiles_alone_give_no_findings() {
+    let m = Models::load(None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path(), 5, false, false);
+    cfg.institutions = 16;
+    cfg.settings = Settings { honest: true, honest_profiles: true, intensity: Intensity::Mixed };
+    generate(&cfg, &m.operations).unwrap();
+    let mut r = csv::Reader::from_path(dir.path().join("truth.csv")).unwrap();
+    let truth: Vec<(String, String)> =
+        r.records().map(|x| x.unwrap()).map(|x| (x[1].to_string(), x[2].to_string())).collect();
+    assert!(truth.iter().all(|(_, pats)| pats.is_empty()), "{truth:?}");
+    assert!(truth.iter().any(|(p, _)| p.contains("station_rotation")), "{truth:?}");
+    assert!(truth.iter().any(|(p, _)| p.contains("old_certificates")), "{truth:?}");
+    let loaded = crate::dataset::read_dataset(dir.path(), &m.operations).unwrap();
+    let params = crate::checks::Params::from_scorecard(&m.scorecard).unwrap();
+    let footage = crate::video::Footage::default();
+    let ctx = crate::checks::Ctx {
+        t: &loaded.tables,
+        ops: &m.operations,
+        card: &m.scorecard,
+        params: &params,
+        footage: &footage,
+    };
+    let found = crate::checks::run_all(&ctx);
+    for id in ["exam.seat_conflict", "cert.no_passing_exam", "cert.issued_before_exam", "exam.identical_responses"] {
+        let hits: Vec<_> = found.iter().filter(|f| f.check == id).map(|f| (&f.institution_id, &f.summary_en)).collect();
+        assert!(hits.is_empty(), "{id}: {hits:?}");
+    }
 }

@@ -88,8 +88,14 @@ impl Fx {
 
     /// Runs `f` (a family's `run`) with the committed models.
     pub fn run(&self, f: fn(&Ctx) -> Vec<Finding>) -> Vec<Finding> {
+        self.run_with(f, |_| {})
+    }
+
+    /// Runs `f` with the committed models, parameters edited by `edit`.
+    pub fn run_with(&self, f: fn(&Ctx) -> Vec<Finding>, edit: impl Fn(&mut Params)) -> Vec<Finding> {
         let card = Scorecard::from_toml(BUILTIN_SCORECARD).expect("scorecard");
-        let params = Params::from_scorecard(&card).expect("params");
+        let mut params = Params::from_scorecard(&card).expect("params");
+        edit(&mut params);
         let footage = Footage::default();
         let ctx = Ctx { t: &self.t, ops: &self.ops, card: &card, params: &params, footage: &footage };
         f(&ctx)

@@ -100,7 +100,7 @@ impl Default for Params {
             full_q: 1e-4,
             timing_parts: vec![PartName::Theory],
             seed: 20_240_710,
-            overdispersion: Method::Multiplicative,
+            overdispersion: Method::Additive,
             winsor_low: 0.1,
             winsor_high: 0.9,
             min_units_dispersion: 5,
@@ -246,22 +246,21 @@ pub(crate) fn cell_label(ctx: &Ctx, s: &ExamSession) -> (String, String) {
     }
 }
 
-/// Severity of a statistical finding: 0.2 once it passes its threshold,
-/// rising to 1 as the q-value falls from `fdr_q` to `full_q` (log scale) and
-/// the effect reaches its full size (`effect` already scaled to 0–1).
+/// Severity of a statistical finding, no floor: the product of the
+/// significance strength and the effect size (already scaled to 0–1),
+///
+/// `severity = clamp(log10(fdr_q / q) / log10(fdr_q / full_q), 0, 1) · clamp(effect, 0, 1)`,
+///
+/// so a finding that only just passes `fdr_q` weighs almost nothing, and a
+/// strong one needs both a large effect and a q-value near `full_q`.
 pub(crate) fn stat_severity(q: f64, p: &Params, effect: f64) -> f64 {
-    let span = (p.fdr_q / p.full_q).log10().max(1e-9);
-    let sp = ((p.fdr_q / q.max(1e-300)).log10() / span).clamp(0.0, 1.0);
-    0.2 + 0.8 * sp * effect.clamp(0.0, 1.0)
+    crate::stats::evidence::evidence(q, p.fdr_q, p.full_q, effect)
 }
 
-/// Severity of a rule broken by `count` records: 0.2 at `min`, 1 at `full`.
-pub(crate) fn count_severity(count: usize, min: usize, full: usize) -> f64 {
-    if full <= min {
-        return 1.0;
-    }
-    let x = count.saturating_sub(min) as f64 / (full - min) as f64;
-    0.2 + 0.8 * x.clamp(0.0, 1.0)
+/// Severity of a hard rule broken by `count` records (the check gates the
+/// finding on its `*_min_count`): `min(1, count / full)`, no floor.
+pub(crate) fn count_severity(count: usize, full: usize) -> f64 {
+    crate::stats::evidence::extent(count as f64, full.max(1) as f64)
 }
 
 pub(crate) fn fmt_opt_ts(t: Option<Ts>) -> String {

@@ -466,6 +466,25 @@ mod tests {
         assert!(of(&f, "exam.pass_rate").is_empty(), "{:#?}", of(&f, "exam.pass_rate"));
     }
 
+    /// Issue 15: a large, genuinely strong centre (86 % over 2 000 first
+    /// sittings where honest peers spread 65–82 %) is judged against the
+    /// additive between-institution spread τ², which does not shrink with
+    /// size; a multiplicative φ inflates every variance by one factor and so
+    /// leaves the large centre's limits almost binomial.
+    #[test]
+    fn large_strong_centre_is_within_the_additive_spread() {
+        let mut c = honest_peers();
+        c.push(("BIG", 2000, 1720));
+        let fx = province(&c);
+        let add = of(&fx.run(crate::checks::exam::run), "exam.pass_rate").len();
+        assert_eq!(add, 0, "additive τ² (the committed model) flags a strong large centre");
+        let mult = fx.run_with(crate::checks::exam::run, |p| {
+            p.exam.overdispersion = crate::stats::funnel::Method::Multiplicative
+        });
+        let mult: Vec<_> = of(&mult, "exam.pass_rate").into_iter().map(|f| f.institution_id.clone()).collect();
+        assert_eq!(mult, ["BIG"], "the multiplicative φ this replaced flagged it");
+    }
+
     #[test]
     fn training_institutions_are_compared_too() {
         let mut fx = province(&honest_peers());

@@ -1,9 +1,14 @@
 //! Seats and identity rules (hard rules: a finding needs at least the
-//! `*_min_count` breaches in `[params.exam]`; severity rises with the count
-//! to `*_full_count`):
-//! - `exam.seat_conflict`: one seat used by two different candidates in one
-//!   session, or more candidates than the session's seats (or, when the
-//!   session gives none, the institution's seats);
+//! `*_min_count` breaches in `[params.exam]`; severity is the count over
+//! `*_full_count`, capped at 1, with no floor — [`super::count_severity`]):
+//! - `exam.seat_conflict`: one seat occupied by two different candidates at
+//!   the same time (their login–submit intervals overlap), or more
+//!   candidates present *at once* than the session's seats (or, when the
+//!   session gives none, the institution's seats). Seats are an
+//!   instantaneous capacity: a practical exam rotating 30 candidates
+//!   through 5 stations over a morning is honest. Candidates without both a
+//!   login and a submit time are not judged (their presence is unknown);
+//!   such sessions are counted as inconclusive in the method text;
 //! - `exam.person_overlap`: one person present in two different sessions
 //!   at the same time — presence is `[login or start, submit or end]`, so a
 //!   candidate who finishes theory early and then sits the practical is not
@@ -25,25 +30,102 @@ pub(super) fn run(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
     out
 }
 
-/// One institution's shared-seat rows, over-capacity rows, flags and breach count.
-type SeatHits = (Vec<Vec<String>>, Vec<Vec<String>>, Vec<(SubjectKind, String)>, usize);
+/// One institution's shared-seat rows, over-capacity rows, flags, breach
+/// count, sessions tested and sessions left inconclusive.
+#[derive(Default)]
+struct SeatHits {
+    shared: Vec<Vec<String>>,
+    over: Vec<Vec<String>>,
+    flags: Vec<(SubjectKind, String)>,
+    breaches: usize,
+    tested: usize,
+    inconclusive: usize,
+}
+
+/// A record's presence interval when both ends are recorded (`None` when
+/// either is missing: its presence is unknown, not the whole session).
+fn timed(r: &ExamRecord) -> Option<(Ts, Ts)> {
+    match (r.login_at, r.submit_at) {
+        (Some(a), Some(b)) => Some((a, b.max(a))),
+        _ => None,
+    }
+}
+
+/// Peak number of distinct persons present at once over half-open
+/// intervals `[a, b)` (one leaving when the next arrives do not overlap),
+/// with the moment it is first reached.
+fn peak_concurrent(mut iv: Vec<(Ts, Ts, crate::dataset::intern::Sym)>) -> (usize, Option<Ts>) {
+    // One interval per person: a person's own records never count twice.
+    iv.sort_by_key(|x| (x.2, x.0, x.1));
+    let mut merged: Vec<(Ts, Ts)> = Vec::new();
+    for g in iv.chunk_by(|a, b| a.2 == b.2) {
+        let mut cur = (g[0].0, g[0].1);
+        for x in &g[1..] {
+            if x.0 <= cur.1 {
+                cur.1 = cur.1.max(x.1);
+            } else {
+                merged.push(cur);
+                cur = (x.0, x.1);
+            }
+        }
+        merged.push(cur);
+    }
+    // Sweep: ends (-1) sort before starts (+1) at the same instant; a
+    // zero-length presence (login = submit) occupies its seat for a second.
+    let mut ev: Vec<(Ts, i32)> = merged.iter().flat_map(|&(a, b)| [(a, 1), (b.max(a + 1), -1)]).collect();
+    ev.sort_unstable();
+    let (mut cur, mut peak, mut at) = (0i32, 0i32, None);
+    for (t, d) in ev {
+        cur += d;
+        if cur > peak {
+            peak = cur;
+            at = Some(t);
+        }
+    }
+    (peak.max(0) as usize, at)
+}
 
 fn seat_conflict(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
     let t = ctx.t;
-    // inst → (shared-seat rows, over-capacity rows)
     let mut hits: BTreeMap<u32, SeatHits> = BTreeMap::new();
     for (si, s) in ex.sessions.iter().enumerate() {
-        let mut seated: Vec<&ExamRecord> =
-            ex.of_session(si).iter().map(|&i| &ex.records[i as usize]).filter(|r| r.seat.is_some()).collect();
-        seated.sort_by_key(|r| (r.seat, r.person, r.id));
+        let recs: Vec<&ExamRecord> = ex.of_session(si).iter().map(|&i| &ex.records[i as usize]).collect();
+        let e = hits.entry(s.inst).or_default();
+        e.tested += 1;
+        let mut unknown = false;
+        // Shared seat: two different persons on one seat whose recorded
+        // presences overlap in time. Without both times it is inconclusive.
+        let mut seated: Vec<&ExamRecord> = recs.iter().copied().filter(|r| r.seat.is_some()).collect();
+        seated.sort_by_key(|r| (r.seat, r.login_at, r.person, r.id));
         for group in seated.chunk_by(|a, b| a.seat == b.seat) {
             if group.windows(2).all(|w| w[0].person == w[1].person) {
                 continue;
             }
-            let e = hits.entry(s.inst).or_default();
-            e.3 += 1;
-            for r in group {
-                e.0.push(vec![
+            let mut clash: Vec<&ExamRecord> = Vec::new();
+            for (k, a) in group.iter().enumerate() {
+                for b in &group[k + 1..] {
+                    if a.person == b.person {
+                        continue;
+                    }
+                    match (timed(a), timed(b)) {
+                        (Some((a0, a1)), Some((b0, b1))) => {
+                            if a0 < b1 && b0 < a1 {
+                                clash.push(a);
+                                clash.push(b);
+                            }
+                        }
+                        _ => unknown = true,
+                    }
+                }
+            }
+            if clash.is_empty() {
+                continue;
+            }
+            clash.sort_by_key(|r| r.id);
+            clash.dedup_by_key(|r| r.id);
+            e.breaches += 1;
+            for r in clash {
+                e.shared.push(vec![
                     t.s(s.id).to_string(),
                     r.seat.map(|x| t.s(x).to_string()).unwrap_or_default(),
                     t.s(r.id).to_string(),
@@ -52,49 +134,64 @@ fn seat_conflict(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
                     fmt_opt_ts(r.submit_at),
                     format!("{}", r.score),
                 ]);
-                e.2.push((SubjectKind::ExamRecord, t.s(r.id).to_string()));
+                e.flags.push((SubjectKind::ExamRecord, t.s(r.id).to_string()));
             }
         }
+        // Capacity: seats are an instantaneous capacity, so they are compared
+        // with the peak number of candidates present at once. Records without
+        // both times make the peak a lower bound: a breach by the timed
+        // records alone still counts, otherwise the session is inconclusive.
         let cap = s.seats.or(t.institutions[s.inst as usize].seats);
-        let mut persons: Vec<_> = ex.of_session(si).iter().map(|&i| ex.records[i as usize].person).collect();
-        persons.sort_unstable();
-        persons.dedup();
         if let Some(cap) = cap {
-            if persons.len() > cap as usize {
-                let e = hits.entry(s.inst).or_default();
-                e.3 += 1;
-                e.1.push(vec![
+            let iv: Vec<(Ts, Ts, _)> = recs.iter().filter_map(|r| timed(r).map(|(a, b)| (a, b, r.person))).collect();
+            let untimed = recs.len() - iv.len();
+            let (peak, at) = peak_concurrent(iv);
+            if peak > cap as usize {
+                e.breaches += 1;
+                e.over.push(vec![
                     t.s(s.id).to_string(),
                     fmt_ts(s.start),
-                    persons.len().to_string(),
+                    at.map(fmt_ts).unwrap_or_default(),
+                    peak.to_string(),
+                    recs.len().to_string(),
                     cap.to_string(),
                     if s.seats.is_some() { "session seats" } else { "institution seats" }.to_string(),
                 ]);
-                e.2.push((SubjectKind::Session, t.s(s.id).to_string()));
+                e.flags.push((SubjectKind::Session, t.s(s.id).to_string()));
+            } else if untimed > 0 {
+                let mut persons: Vec<_> = recs.iter().map(|r| r.person).collect();
+                persons.sort_unstable();
+                persons.dedup();
+                unknown |= persons.len() > cap as usize;
             }
+        }
+        if unknown {
+            e.inconclusive += 1;
         }
     }
     let mut out = Vec::new();
-    for (inst, (shared, over, flags, count)) in hits {
-        if count < p.seat_min_count {
+    for (inst, h) in hits {
+        let count = h.breaches;
+        if count == 0 || count < p.seat_min_count {
             continue;
         }
-        let sev = count_severity(count, p.seat_min_count, p.seat_full_count);
-        let n_shared = count - over.len();
+        let sev = count_severity(count, p.seat_full_count);
+        let n_over = h.over.len();
+        let n_shared = count - n_over;
         let mut f = Finding::new(t.inst_id(inst), ExamCheck::SeatConflict, sev)
             .stat(count as f64, None)
             .summary(
-                format!("{n_shared} 个座位在同一场次被不同考生使用，{} 个场次考生数超过座位数", over.len()),
-                format!("{n_shared} seats used by different candidates in one session; {} sessions with more candidates than seats", over.len()),
+                format!("{n_shared} 个座位在同一时间被不同考生占用，{n_over} 个场次同时在场考生数超过座位数（{} 个场次因缺少登录/交卷时间无法判定）", h.inconclusive),
+                format!("{n_shared} seats occupied by different candidates at the same time; {n_over} sessions with more candidates present at once than seats ({} sessions inconclusive: no login/submit times)", h.inconclusive),
             )
             .method(
-                "规则：同一场次一个座位只能对应一名考生；场次考生人数不得超过场次座位数（无场次座位数时用机构座位数）。",
-                "Rules: one candidate per seat in a session; no more candidates than the session's seats (the institution's seats when the session gives none).",
+                format!("规则：同一座位同一时间只能有一名考生（两名考生的登录—交卷时间须重叠才算共用）；任一时刻同时在场的考生数不得超过座位数（无场次座位数时用机构座位数）。座位是瞬时容量，实操考试轮换工位不算超员。缺少登录或交卷时间的考生不作判定。共检查 {} 个场次；严重度 = 违规数 / {}（满），无下限。", h.tested, p.seat_full_count),
+                format!("Rules: one candidate per seat at a time (two candidates share a seat only when their login-to-submit times overlap); no more candidates present at once than seats (the institution's seats when the session gives none). Seats are an instantaneous capacity, so stations rotating candidates through a practical exam are not over capacity. Candidates without login or submit times are not judged. {} sessions checked; severity = breaches / {} (full), no floor.", h.tested, p.seat_full_count),
             );
-        if !shared.is_empty() {
+        if !h.shared.is_empty() {
             let mut table = EvidenceTable::new(
-                "同一座位的多名考生",
-                "Candidates sharing a seat",
+                "同一时间共用座位的考生",
+                "Candidates on one seat at the same time",
                 "exam_records",
                 &[
                     ("session_id", ColKind::Text),
@@ -106,26 +203,28 @@ fn seat_conflict(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
                     ("score", ColKind::Number),
                 ],
             );
-            shared.into_iter().for_each(|r| table.push_limited(r, ROWS));
+            h.shared.into_iter().for_each(|r| table.push_limited(r, ROWS));
             f = f.evidence(table);
         }
-        if !over.is_empty() {
+        if !h.over.is_empty() {
             let mut table = EvidenceTable::new(
-                "超过座位数的场次",
-                "Sessions over capacity",
+                "同时在场人数超过座位数的场次",
+                "Sessions with more candidates present at once than seats",
                 "exam_sessions",
                 &[
                     ("session_id", ColKind::Text),
                     ("start", ColKind::Time),
+                    ("peak at", ColKind::Time),
+                    ("present at once", ColKind::Number),
                     ("candidates", ColKind::Number),
                     ("seats", ColKind::Number),
                     ("seats from", ColKind::Text),
                 ],
             );
-            over.into_iter().for_each(|r| table.push_limited(r, ROWS));
+            h.over.into_iter().for_each(|r| table.push_limited(r, ROWS));
             f = f.evidence(table);
         }
-        for (k, id) in flags {
+        for (k, id) in h.flags {
             f = f.flag(k, id, sev);
         }
         out.push(f);
@@ -182,7 +281,7 @@ fn person_overlap(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
         if list.len() < p.overlap_min_count {
             continue;
         }
-        let sev = count_severity(list.len(), p.overlap_min_count, p.overlap_full_count);
+        let sev = count_severity(list.len(), p.overlap_full_count);
         let mut table = EvidenceTable::new(
             "同时出现在两个场次的考生",
             "Candidates present in two sessions at once",
@@ -259,7 +358,7 @@ fn face_mismatch(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
         if list.len() < p.face_min_count {
             continue;
         }
-        let sev = count_severity(list.len(), p.face_min_count, p.face_full_count);
+        let sev = count_severity(list.len(), p.face_full_count);
         let n = scored.get(&inst).copied().unwrap_or(0);
         let mut table = EvidenceTable::new(
             "人脸比对未通过仍准予考试的考生",
@@ -341,12 +440,69 @@ mod tests {
         }
     }
 
+    /// A practical yard with 5 stations: 30 candidates in six rounds of 35
+    /// minutes, each station's candidates one after another (the next logs
+    /// in when the previous submits).
+    fn rotation(timed: bool) -> Fx {
+        let mut fx = Fx::new();
+        let inst = fx.inst("Y", Some(40));
+        let s = fx.session(inst, "焊工", Part::Practical, ts(0, 8, 0), 210);
+        fx.session_mut(s).seats = Some(5);
+        for k in 0..30i64 {
+            let seat = fx.seat(&format!("{:02}", k % 5 + 1));
+            let r = fx.record(s, &format!("Y-{k}"), 85.0);
+            r.seat = Some(seat);
+            let login = ts(0, 8, 0) + (k / 5) * 35 * 60;
+            (r.login_at, r.submit_at) = if timed { (Some(login), Some(login + 35 * 60)) } else { (None, None) };
+        }
+        fx
+    }
+
+    #[test]
+    fn station_rotation_is_honest() {
+        for timed in [true, false] {
+            let f = rotation(timed).run(crate::checks::exam::run);
+            assert!(of(&f, "exam.seat_conflict").is_empty(), "timed={timed}: {:#?}", of(&f, "exam.seat_conflict"));
+        }
+    }
+
+    #[test]
+    fn rotation_with_a_double_booked_station_is_found() {
+        let mut fx = rotation(true);
+        // A sixth candidate at station 03 during round 2, while Y-7 is there.
+        let seat = fx.seat("03");
+        let r = fx.record(0, "EXTRA", 90.0);
+        r.seat = Some(seat);
+        (r.login_at, r.submit_at) = (Some(ts(0, 8, 40)), Some(ts(0, 9, 0)));
+        let f = fx.run(crate::checks::exam::run);
+        let sc = of(&f, "exam.seat_conflict");
+        assert_eq!(sc.len(), 1, "{sc:#?}");
+        // One shared seat, and 6 present at once on 5 seats.
+        assert_eq!(sc[0].statistic, Some(2.0));
+        assert!(sc[0].severity > 0.0 && sc[0].severity <= 0.2 + 1e-9, "{}", sc[0].severity);
+        assert!(sc[0].flags.iter().any(|x| x.subject_id == "R000030"), "{:?}", sc[0].flags);
+    }
+
+    #[test]
+    fn peak_concurrency_counts_people_at_once() {
+        use super::peak_concurrent;
+        let p = |i: u32| crate::dataset::intern::Sym(i);
+        // [0,10) [10,20) touch: 1 at once; [5,15) overlaps both: 2.
+        assert_eq!(peak_concurrent(vec![(0, 10, p(1)), (10, 20, p(2))]).0, 1);
+        assert_eq!(peak_concurrent(vec![(0, 10, p(1)), (10, 20, p(2)), (5, 15, p(3))]), (2, Some(5)));
+        // One person's two records count once.
+        assert_eq!(peak_concurrent(vec![(0, 10, p(1)), (5, 15, p(1))]).0, 1);
+        assert_eq!(peak_concurrent(vec![]).0, 0);
+    }
+
     #[test]
     fn shared_seat_overlap_and_face_failures_are_found() {
         let mut fx = province();
         // Seat 03 of C1 reused by someone else; C1's session over its 10 seats.
         let seat = fx.seat("03");
-        fx.record(2, "INTRUDER", 90.0).seat = Some(seat);
+        let r = fx.record(2, "INTRUDER", 90.0);
+        r.seat = Some(seat);
+        r.submit_at = Some(ts(0, 9, 40));
         // P0-5 also "sits" at C1 at the same time (proxy).
         fx.record(2, "P0-5", 88.0);
         let recs = fx.t.exam_records.as_mut().unwrap();

@@ -94,7 +94,7 @@ fn early_submit(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
         if recs.len() < p.early_min_count {
             continue;
         }
-        let sev = count_severity(recs.len(), p.early_min_count, p.early_full_count);
+        let sev = count_severity(recs.len(), p.early_full_count);
         let passed =
             recs.iter().filter(|&&i| f64::from(ex.records[i as usize].score) >= ctx.ops.exam.pass_mark).count();
         let m = ctx.ops.exam.min_sitting_minutes;
@@ -162,7 +162,7 @@ fn outside_window(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
         if recs.len() < p.outside_min_count {
             continue;
         }
-        let sev = count_severity(recs.len(), p.outside_min_count, p.outside_full_count);
+        let sev = count_severity(recs.len(), p.outside_full_count);
         let mut cols = record_cols();
         cols.push(("reason", ColKind::Text));
         let mut table = EvidenceTable::new(

@@ -265,7 +265,12 @@ mod tests {
         }
         let sim = f.iter().find(|x| x.check == "exam.answer_similarity").cloned();
         let sim = sim.unwrap_or_else(|| Finding::new("", crate::checks::ResponsesCheck::AnswerSimilarity, 0.0));
-        assert!(sim.severity > 0.5, "{}", sim.severity);
+        // Severity = strength(smallest corrected p) · min(1, share / full): no
+        // floor, and never above the strength of the evidence.
+        let p = params();
+        let q = sim.p_value.unwrap();
+        let strength = crate::stats::evidence::strength(q, p.pair_alpha, 10f64.powf(-p.p_strength_full));
+        assert!(q < p.pair_alpha && sim.severity > 0.0 && sim.severity <= strength + 1e-12, "{} {q}", sim.severity);
         assert!(sim.flags.iter().any(|fl| fl.kind == crate::checks::SubjectKind::Pair && fl.subject_id.contains('|')));
         // The cluster table names the seats of the linked candidates.
         assert!(sim.evidence.iter().any(|e| e.source == "derived" && e.rows.iter().any(|r| r[3].contains("(01)"))));

@@ -83,14 +83,15 @@ fn session_pairs<'m>(m: &'m SessionMatrix, items: &Items, p: &Params) -> Session
         let is_linked = c.st.common >= p.min_common_items
             && c.st.identical_wrong >= p.min_identical_wrong
             && c.p_adj.is_some_and(|q| q < p.pair_alpha);
-        match (is_linked, is_near) {
-            (true, true) => {
+        // A near-identical pair is evidence only when the ability-conditioned
+        // test also rejects independence after the session's Bonferroni
+        // correction: two strong candidates who both score ~97 % differ on
+        // ≤ 2 items by chance, and p_adj = 1 is no finding.
+        if is_linked {
+            if is_near {
                 near.push(Pair { a: c.a, b: c.b, st: c.st.clone(), p: c.p, p_adj: c.p_adj });
-                linked.push(c);
             }
-            (true, false) => linked.push(c),
-            (false, true) => near.push(c),
-            (false, false) => {}
+            linked.push(c);
         }
     }
     SessionPairs { m, tested, linked, near }
@@ -138,18 +139,21 @@ fn clusters(n: usize, pairs: &[Pair]) -> Vec<Vec<usize>> {
     out
 }
 
-fn strength(p_adj: Option<f64>, full: f64) -> f64 {
+/// Significance strength of a corrected pair p-value: 0 at `pair_alpha`,
+/// 1 at 10^−`p_strength_full` ([`crate::stats::evidence::strength`]).
+fn strength(p_adj: Option<f64>, p: &Params) -> f64 {
     match p_adj {
-        Some(q) if q > 0.0 => (-q.log10() / full).clamp(0.0, 1.0),
-        Some(_) => 1.0,
+        Some(q) => crate::stats::evidence::strength(q, p.pair_alpha, 10f64.powf(-p.p_strength_full)),
         None => 0.0,
     }
 }
 
+/// Severity of a response-forensics finding, no floor:
+/// `strength(best corrected p) · min(1, share of candidates involved / linked_share_full)`
+/// ([`crate::stats::evidence::evidence`]): the strength of the strongest
+/// evidence times how much of the institution it touches.
 pub(crate) fn severity(share: f64, strength: f64, p: &Params) -> f64 {
-    // Weak floor, then half from how many candidates are involved and the
-    // rest from how far beyond chance the strongest evidence is.
-    0.15 + 0.5 * (share / p.linked_share_full).min(1.0) + 0.35 * strength
+    strength.clamp(0.0, 1.0) * (share / p.linked_share_full.max(1e-9)).clamp(0.0, 1.0)
 }
 
 fn fmt_p(v: Option<f64>) -> String {
@@ -298,7 +302,7 @@ fn similarity_finding(
             );
         }
         for pr in &sp.linked {
-            let s = strength(pr.p_adj, p.p_strength_full);
+            let s = strength(pr.p_adj, p);
             rec_strength.push((c.rec_id(sp.m, pr.a), s));
             rec_strength.push((c.rec_id(sp.m, pr.b), s));
             all.push((sp.m, pr));
@@ -307,7 +311,7 @@ fn similarity_finding(
     all.sort_by(|x, y| x.1.p.unwrap_or(1.0).total_cmp(&y.1.p.unwrap_or(1.0)));
     let min_adj = all.first().and_then(|x| x.1.p_adj);
     let share = linked_n as f64 / candidates.max(1) as f64;
-    let sev = severity(share, strength(min_adj, p.p_strength_full), p);
+    let sev = severity(share, strength(min_adj, p), p);
     let pairs_tab = pair_table(
         c,
         &all,
@@ -342,7 +346,7 @@ fn similarity_finding(
         .evidence(cl_tab);
     for (m, pr) in &all {
         let (a, b) = c.pair_id(m, pr);
-        f = f.flag(SubjectKind::Pair, format!("{a}|{b}"), strength(pr.p_adj, p.p_strength_full));
+        f = f.flag(SubjectKind::Pair, format!("{a}|{b}"), strength(pr.p_adj, p));
     }
     rec_strength.sort_by(|x, y| x.0.cmp(&y.0).then(y.1.total_cmp(&x.1)));
     for (id, s) in rec_strength {
@@ -370,7 +374,7 @@ fn identical_finding(c: &Ctx2, inst_id: &str, sps: &[&SessionPairs], candidates:
     recs.dedup();
     let share = recs.len() as f64 / candidates.max(1) as f64;
     let best = all.iter().filter_map(|x| x.1.p_adj).fold(1.0f64, f64::min);
-    let sev = severity(share, strength(Some(best), p.p_strength_full), p);
+    let sev = severity(share, strength(Some(best), p), p);
     let n_pairs = all.len();
     let exact = all.iter().filter(|x| x.1.st.differing == 0).count();
     let tab = pair_table(

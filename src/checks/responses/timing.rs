@@ -242,12 +242,10 @@ impl Rec<'_> {
     }
 }
 
-fn strength(q: f64, full: f64) -> f64 {
-    if q <= 0.0 {
-        1.0
-    } else {
-        (-q.log10() / full).clamp(0.0, 1.0)
-    }
+/// Significance strength of a BH q-value: 0 at `fdr_q`, 1 at
+/// 10^−`p_strength_full` ([`crate::stats::evidence::strength`]).
+fn strength(q: f64, p: &Params) -> f64 {
+    crate::stats::evidence::strength(q, p.fdr_q, 10f64.powf(-p.p_strength_full))
 }
 
 pub(crate) fn findings(t: &Tables, matrices: &[SessionMatrix], items: &Items, p: &Params) -> Vec<Finding> {
@@ -358,7 +356,7 @@ fn render(
         );
         best_q = best_q.min(h.q);
         affected += h.movers.len();
-        let st = strength(h.q, p.p_strength_full);
+        let st = strength(h.q, p);
         flags.push((SubjectKind::Session, sid.clone(), st));
         for &(ri, pre, post) in &h.movers {
             let [id, person, seat] = rec.cells(m, ri);
@@ -371,7 +369,7 @@ fn render(
     }
     let share = affected as f64 / candidates.max(1) as f64;
     let n = hits.len();
-    let mut f = Finding::new(t.inst_id(inst), check, severity(share, strength(best_q, p.p_strength_full), p))
+    let mut f = Finding::new(t.inst_id(inst), check, severity(share, strength(best_q, p), p))
         .stat(n as f64, Some(best_q))
         .summary(
             format!("{n} 个场次在某一共同时刻后{label_zh}的比例明显上升（{affected} 名考生，最小 q = {best_q:.2e}）"),
