@@ -292,3 +292,35 @@ fn a_killed_score_reruns_to_the_same_outputs() {
     // At least some of the kill points must have landed inside a run.
     assert!(killed >= 2, "only {killed} of 4 runs were still going when killed (run took {took:?})");
 }
+
+/// Issue 18: one store across months. Each run's inputs are checked in the
+/// folder that run read, so `verify --dataset` on this month does not call
+/// last month's files missing or changed; `kaopei runs` lists both runs.
+#[test]
+fn verify_dataset_on_a_store_used_across_months_checks_each_run_against_its_own_inputs() {
+    let w = Workdir::new();
+    let july = synth(&w, "2024-07", "6");
+    let aug = w.path("2024-08");
+    copy_dir(&july, &aug);
+    // August has no callbacks and a different attendance file.
+    std::fs::remove_file(aug.join("callbacks.csv")).ok();
+    let att = std::fs::read_to_string(aug.join("attendance.csv")).unwrap();
+    let keep: Vec<&str> = att.lines().take(att.lines().count() / 2).collect();
+    std::fs::write(aug.join("attendance.csv"), keep.join("\n") + "\n").unwrap();
+    for m in ["2024-07", "2024-08"] {
+        let o = w.run_ok(&["score", m, "--out", &format!("out/{m}"), "--db", "store.db", "--no-html"], &[0, 1]);
+        assert!(text(&o).contains("kaopei: run "), "score prints its run id: {}", text(&o));
+    }
+    let (code, msg) = verify(&w, &["--db", "store.db", "--dataset", "2024-08"]);
+    assert_eq!(code, 0, "{msg}");
+    assert!(msg.contains(": intact"), "{msg}");
+    // A real change in July's own file is still found.
+    flip_byte(&july.join("institutions.csv"), 30);
+    let (code, msg) = verify(&w, &["--db", "store.db", "--dataset", "2024-08"]);
+    assert_eq!(code, 1, "{msg}");
+    assert!(msg.contains("run 1 (score): input `institutions.csv` changed"), "{msg}");
+    let o = w.run_ok(&["runs", "--db", "store.db"], &[0]);
+    let list = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(list.contains("2024-07 (") && list.contains("2024-08 ("), "{list}");
+    assert_eq!(list.lines().filter(|l| l.contains(" score ")).count(), 2, "{list}");
+}

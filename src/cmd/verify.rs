@@ -121,15 +121,30 @@ pub fn run(a: Args) -> Result<i32> {
     let closed: Vec<(&LedgerEntry, &RunRecord)> =
         ledger.iter().filter_map(|e| e.record.as_ref().map(|r| (e, r))).collect();
     // Each run's inputs are relative to the dataset folder *it* read (a
-    // store used across months holds runs of several folders): `--dataset`
-    // for the runs that read it, the recorded folder for the others when it
+    // store used across months holds runs of several folders). `--dataset`
+    // stands for the folder of the runs that read it by that path or, when
+    // none did (a copied or moved dataset), for the latest run's folder;
+    // runs of other folders are checked in their recorded folder when it
     // still exists, otherwise their inputs are not checked (a note).
     let given = a.dataset.as_ref().map(|d| (d.clone(), d.canonicalize().ok()));
+    let same_as_given = |rec: &str| match &given {
+        Some((d, canon)) => {
+            Path::new(rec) == d.as_path() || (canon.is_some() && Path::new(rec).canonicalize().ok() == *canon)
+        }
+        None => false,
+    };
+    let relative_inputs =
+        |r: &RunRecord| r.inputs.iter().any(|i| i.table != super::RUN_INPUT && !Path::new(&i.path).is_absolute());
+    let target: Option<String> = closed
+        .iter()
+        .map(|(_, r)| r)
+        .find(|r| same_as_given(&r.dataset))
+        .or_else(|| closed.iter().map(|(_, r)| r).rev().find(|r| relative_inputs(r)))
+        .map(|r| r.dataset.clone());
     let folder_of = |r: &RunRecord| -> Option<PathBuf> {
-        let (d, canon) = given.as_ref()?;
+        let (d, _) = given.as_ref()?;
         let rec = Path::new(&r.dataset);
-        let same = rec == d.as_path() || (canon.is_some() && rec.canonicalize().ok() == *canon);
-        if same {
+        if target.as_deref() == Some(r.dataset.as_str()) || same_as_given(&r.dataset) {
             Some(d.clone())
         } else if rec.is_dir() {
             Some(rec.to_path_buf())
@@ -161,8 +176,7 @@ pub fn run(a: Args) -> Result<i32> {
 
     for (e, r) in closed.iter().filter(|(e, _)| a.run.is_none_or(|id| id == e.run_id)) {
         let run = format!("run {} ({})", e.run_id, r.command);
-        let relative = r.inputs.iter().any(|i| i.table != super::RUN_INPUT && !Path::new(&i.path).is_absolute());
-        if a.dataset.is_some() && relative && folder_of(r).is_none() {
+        if a.dataset.is_some() && relative_inputs(r) && folder_of(r).is_none() {
             t.notes.push(format!(
                 "note: {run} read dataset `{}`, which is neither --dataset nor a folder here: its input files were not checked",
                 r.dataset
