@@ -476,3 +476,83 @@ fn same_clock_rooms_real_rate() {
 fn same_clock_rooms_time_lapse() {
     same_clock_verdicts(Rate::Sparse);
 }
+
+/// The findings of the `cctv.*` checks over `footage`, as JSON (byte-comparable).
+fn findings_json(t: &Tables, footage: &Footage) -> String {
+    let models = Models::load(None).expect("built-in models");
+    let params = Params::from_scorecard(&models.scorecard).expect("params");
+    let ctx = Ctx { t, ops: &models.operations, card: &models.scorecard, params: &params, footage };
+    serde_json::to_string(&checks::cctv::run(&ctx)).expect("findings serialise")
+}
+
+#[test]
+fn byte_copies_get_the_full_scan_and_warm_equals_cold() {
+    // issue 14 item 1: one file listed twice and a byte copy under another
+    // name must each get the complete scan of the file, with or without a
+    // cache, cold or warm, and give the same findings every time.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let vtest = opencv_file(root, "vtest.avi");
+    ffmpeg(root, &format!("-ss 30 -i '{}' -t 12 -c:v libx264 -g 20 -pix_fmt yuv420p seg.mp4", vtest.display()));
+    std::fs::copy(root.join("seg.mp4"), root.join("copy.mp4")).unwrap();
+    let mut b = Builder::new();
+    let s = at(2024, 7, 10, 9, 0, 0);
+    b.session("S1", "R1", s, s + 12);
+    b.video("V1", "R1", "seg.mp4", s, Some(s + 12));
+    b.video("V2", "R1", "seg.mp4", s + 86_400, Some(s + 86_400 + 12));
+    b.video("V3", "R2", "copy.mp4", s + 2 * 86_400, Some(s + 2 * 86_400 + 12));
+    let opts = Params::from_scorecard(&Models::load(None).unwrap().scorecard).unwrap().cctv.sample_options();
+
+    let plain = video::scan_all(root, &b.t, &opts);
+    let first = &plain.scans[0];
+    assert_eq!(first.error, None);
+    assert!((first.duration - 12.0).abs() < 0.2, "duration {}", first.duration);
+    assert_eq!(first.frames.len(), 6);
+    for s in &plain.scans[1..] {
+        assert_eq!(s, first, "a copy got another scan than the file it copies");
+    }
+    let mut store = kaopei::store::Store::open(&root.join("k.db")).unwrap();
+    let cold = video::scan_all_cached(root, &b.t, &opts, Some(&mut store));
+    let warm = video::scan_all_cached(root, &b.t, &opts, Some(&mut store));
+    assert_eq!(cold.scans, plain.scans);
+    assert_eq!(warm.scans, plain.scans);
+    let reference = findings_json(&b.t, &plain);
+    assert_eq!(findings_json(&b.t, &cold), reference);
+    assert_eq!(findings_json(&b.t, &warm), reference);
+    // and none of the copies looks like missing footage
+    assert!(!reference.contains("cctv.missing_coverage") && !reference.contains("cctv.claim_mismatch"), "{reference}");
+}
+
+#[test]
+fn appearance_grid_and_noise_levels() {
+    // The 32×24 grid is the frame's own content: a re-encode of a segment
+    // keeps it within a few levels of the original, another minute of the
+    // same camera does not; the noise levels are small and positive.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let vtest = opencv_file(root, "vtest.avi");
+    ffmpeg(root, &format!("-ss 20 -i '{}' -t 10 -c:v libx264 -crf 18 -pix_fmt yuv420p a.mp4", vtest.display()));
+    ffmpeg(root, "-i a.mp4 -vf scale=480:360 -c:v libx264 -crf 32 -pix_fmt yuv420p b.mp4");
+    ffmpeg(root, &format!("-ss 50 -i '{}' -t 10 -c:v libx264 -crf 18 -pix_fmt yuv420p c.mp4", vtest.display()));
+    let opts = video::SampleOptions::default();
+    let scan = |f: &str| video::sample::scan_video(&root.join(f), &opts);
+    let (a, b, c) = (scan("a.mp4"), scan("b.mp4"), scan("c.mp4"));
+    for s in [&a, &b, &c] {
+        assert_eq!(s.error, None);
+        assert!(s.frames.iter().all(|f| f.grid.len() == 32 * 24));
+        assert!(s.noise.temporal_pairs as usize == s.frames.len() - 1 && s.noise.requant_samples > 0);
+        assert!(s.noise.temporal > 0.0 && s.noise.temporal < 3.0, "temporal noise {:?}", s.noise);
+        assert!(s.noise.requant > 0.0 && s.noise.requant < 3.0, "requant noise {:?}", s.noise);
+    }
+    let mad = |x: &video::FrameSample, y: &video::FrameSample| {
+        x.grid.iter().zip(&y.grid).map(|(&p, &q)| f64::from(p.abs_diff(q))).sum::<f64>() / x.grid.len() as f64
+    };
+    let n = a.frames.len().min(b.frames.len()).min(c.frames.len());
+    assert!(n >= 4);
+    for k in 0..n {
+        let copy = mad(&a.frames[k], &b.frames[k]);
+        let other = mad(&a.frames[k], &c.frames[k]);
+        assert!(copy < 2.0, "sample {k}: re-encoded copy differs by {copy:.2} levels");
+        assert!(other > 2.0 * copy, "sample {k}: another minute differs by only {other:.2} (copy {copy:.2})");
+    }
+}

@@ -139,7 +139,7 @@ fn scan_inner(dir: &Path, opts: &SampleOptions, scan: &mut VideoScan) -> Result<
             scan.damage.clone().unwrap_or_else(|| "no image".into())
         ));
     }
-    scan.frames = an.finish();
+    (scan.frames, scan.noise) = an.finish();
     Ok(())
 }
 

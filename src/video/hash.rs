@@ -12,6 +12,13 @@
 /// leaves hashes comparable between rescaled copies).
 pub const W: usize = 128;
 pub const H: usize = 96;
+/// Appearance grid size (`FrameSample::grid`, and the image the
+/// background and foreground maps are computed on).
+pub const GRID_W: usize = 32;
+pub const GRID_H: usize = 24;
+/// JPEG quality of the probe re-encode behind `Noise::requant` (a
+/// middling quality, as CCTV recorders and re-encoders use).
+pub const REQUANT_QUALITY: u8 = 50;
 /// Thumbnail size kept as PNG for evidence.
 pub const THUMB_W: usize = 96;
 pub const THUMB_H: usize = 72;
@@ -165,6 +172,24 @@ pub fn median_image(images: &[&[u8]]) -> Vec<u8> {
         *o = col.get(col.len() / 2).copied().unwrap_or(0);
     }
     out
+}
+
+/// Mean absolute difference over the cells between `grid` (the unrounded
+/// appearance grid of `img`) and the grid of `img` after a JPEG round trip
+/// at [`REQUANT_QUALITY`]: the codec noise one re-encode puts on a cell.
+pub fn requant_error(img: &[u8], w: usize, h: usize, grid: &[f32]) -> Option<f32> {
+    let mut jpeg = Vec::new();
+    let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, REQUANT_QUALITY);
+    image::ImageEncoder::write_image(enc, img, w as u32, h as u32, image::ExtendedColorType::L8).ok()?;
+    let back = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg).ok()?.to_luma8();
+    if back.width() as usize != w || back.height() as usize != h {
+        return None;
+    }
+    let g = resample(back.as_raw(), w, h, GRID_W, GRID_H);
+    if g.len() != grid.len() || g.is_empty() {
+        return None;
+    }
+    Some(g.iter().zip(grid).map(|(a, b)| (a - b).abs()).sum::<f32>() / g.len() as f32)
 }
 
 /// Encodes a gray image as PNG (for evidence thumbnails).

@@ -59,6 +59,9 @@ pub struct VideoScan {
     pub damage: Option<String>,
     /// Sampled frames in time order.
     pub frames: Vec<FrameSample>,
+    /// Noise level of the appearance grids of `frames`.
+    #[serde(default)]
+    pub noise: Noise,
     /// Why the file could not be read, if it could not (decoder's message).
     pub error: Option<String>,
 }
@@ -89,6 +92,38 @@ pub struct FrameSample {
     /// Small PNG thumbnail for evidence.
     #[serde(with = "b64_opt", default)]
     pub thumb_png: Option<Vec<u8>>,
+    /// Frame-specific appearance: the analysis image area-averaged to
+    /// [`hash::GRID_W`]×[`hash::GRID_H`] cells (32×24, row-major, top row
+    /// first), each the cell's mean luma 0–255 rounded to the nearest level.
+    /// Unlike the binary maps it keeps the residual content a copy
+    /// reproduces and another recording does not (light, poses, noise);
+    /// compare it at the scale of the clip's [`Noise`]. Empty only in scans
+    /// cached before it existed.
+    #[serde(with = "b64_vec", default)]
+    pub grid: Vec<u8>,
+}
+
+/// How much the appearance grid of one clip moves without any change of
+/// content, in luma levels (0–255) of one grid cell. The grid is rounded to
+/// whole levels, which alone puts ±0.5 (standard deviation 0.29) on a cell.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct Noise {
+    /// Median over consecutive sample pairs of the median over the cells of
+    /// |grid(k) − grid(k−1)| (unrounded cell means): what a cell of the room
+    /// changes between two samples — sensor and codec noise plus slow light
+    /// drift; people cover a minority of the cells, so the median cell is
+    /// static. 0 with fewer than two samples.
+    pub temporal: f32,
+    /// Consecutive pairs `temporal` is the median of.
+    pub temporal_pairs: u32,
+    /// Median over probed samples of the mean over the cells of
+    /// |grid(frame) − grid(JPEG re-encode of the frame)| (unrounded), the
+    /// re-encode at quality [`hash::REQUANT_QUALITY`] of the 128×96
+    /// analysis image: what one lossy re-encode of this footage alone moves a
+    /// cell (codec noise).
+    pub requant: f32,
+    /// Samples `requant` was measured on (the first 8, then every 32nd).
+    pub requant_samples: u32,
 }
 
 /// Sampling settings (from `[params.cctv]`).
@@ -124,7 +159,7 @@ impl SampleOptions {
     /// What a cached scan must have been made with to be reused.
     pub fn cache_key(&self) -> String {
         format!(
-            "v1|interval={}|keyframes={}|min_side={}|motion_cell={}|fg_cell={}",
+            "v2|interval={}|keyframes={}|min_side={}|motion_cell={}|fg_cell={}",
             self.interval, self.keyframes_only, self.min_side, self.motion_cell_min, self.fg_cell_min
         )
     }
@@ -176,11 +211,14 @@ pub fn scan_all_cached(
         })
         .collect();
     // 3. decode the misses in parallel; the same file listed twice is decoded once
+    // (issue 14: `seen` must keep the *first* row of each content, the one
+    // that is decoded; keeping the last gave every later copy an empty scan)
     let mut todo: Vec<(usize, &path::Target, &str)> = Vec::new();
-    let mut seen = std::collections::HashMap::new();
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (i, tg) in targets.iter().enumerate() {
         if let (None, Ok((target, sha))) = (&scans[i], tg) {
-            if seen.insert(sha.as_str(), i).is_none() {
+            if let std::collections::hash_map::Entry::Vacant(e) = seen.entry(sha.as_str()) {
+                e.insert(i);
                 todo.push((i, target, sha.as_str()));
             }
         }
@@ -209,36 +247,57 @@ pub fn scan_all_cached(
             }
         }
     }
+    // Every row is now scanned: from the cache, its own decode or the decode
+    // of the first row with the same content.
+    debug_assert!(scans.iter().all(Option::is_some));
     Footage { scans: scans.into_iter().map(Option::unwrap_or_default).collect() }
 }
 
 /// Turns a stream of small gray frames into [`FrameSample`]s: statistics and
-/// hashes per frame, motion against the previous one, and (at the end) the
-/// foreground maps against the median background.
+/// hashes per frame, motion against the previous one, the appearance grid
+/// and noise levels, and (at the end) the foreground maps against the
+/// median background.
 pub(crate) struct Analyzer {
     opts: SampleOptions,
     prev: Option<Vec<u8>>,
-    smalls: Vec<Vec<u8>>,
+    /// Unrounded grid of the previous sample (for `Noise::temporal`).
+    prev_grid: Option<Vec<f32>>,
+    temporal: Vec<f32>,
+    requant: Vec<f32>,
     pub frames: Vec<FrameSample>,
 }
 
-/// Size of the image the background and foreground maps are computed on.
-const BG_W: usize = 32;
-const BG_H: usize = 24;
-
 impl Analyzer {
     pub fn new(opts: &SampleOptions) -> Self {
-        Analyzer { opts: opts.clone(), prev: None, smalls: Vec::new(), frames: Vec::new() }
+        Analyzer {
+            opts: opts.clone(),
+            prev: None,
+            prev_grid: None,
+            temporal: Vec::new(),
+            requant: Vec::new(),
+            frames: Vec::new(),
+        }
     }
 
     /// Adds one analysis image (`hash::W`×`hash::H` gray) taken at `t` seconds.
     pub fn push(&mut self, t: f64, img: &[u8]) {
-        use hash::{H, W};
+        use hash::{GRID_H, GRID_W, H, W};
         let (mean, std) = hash::mean_std(img);
         let (motion, motion_hash) = match &self.prev {
             Some(p) => (hash::mean_abs_diff(p, img), hash::diff_map(p, img, W, H, self.opts.motion_cell_min)),
             None => (0.0, 0),
         };
+        let grid_f = hash::resample(img, W, H, GRID_W, GRID_H);
+        if let Some(p) = &self.prev_grid {
+            let mut d: Vec<f32> = p.iter().zip(&grid_f).map(|(a, b)| (a - b).abs()).collect();
+            self.temporal.push(median(&mut d));
+        }
+        let k = self.frames.len();
+        if k < 8 || k % 32 == 0 {
+            if let Some(r) = hash::requant_error(img, W, H, &grid_f) {
+                self.requant.push(r);
+            }
+        }
         let thumb = hash::shrink(img, W, H, hash::THUMB_W, hash::THUMB_H);
         self.frames.push(FrameSample {
             t,
@@ -250,19 +309,42 @@ impl Analyzer {
             motion_hash,
             fg_hash: 0,
             thumb_png: hash::png_gray(&thumb, hash::THUMB_W, hash::THUMB_H),
+            grid: grid_f.iter().map(|v| v.round().clamp(0.0, 255.0) as u8).collect(),
         });
-        self.smalls.push(hash::shrink(img, W, H, BG_W, BG_H));
+        self.prev_grid = Some(grid_f);
         self.prev = Some(img.to_vec());
     }
 
-    pub fn finish(mut self) -> Vec<FrameSample> {
-        let refs: Vec<&[u8]> = self.smalls.iter().map(Vec::as_slice).collect();
+    /// The frames with their foreground maps, and the clip's noise levels.
+    pub fn finish(mut self) -> (Vec<FrameSample>, Noise) {
+        use hash::{GRID_H, GRID_W};
+        let refs: Vec<&[u8]> = self.frames.iter().map(|f| f.grid.as_slice()).collect();
         let bg = hash::median_image(&refs);
-        for (f, s) in self.frames.iter_mut().zip(&self.smalls) {
-            let diff: Vec<u8> = s.iter().zip(&bg).map(|(&a, &b)| a.abs_diff(b)).collect();
-            f.fg_hash = hash::threshold_map(&diff, BG_W, BG_H, self.opts.fg_cell_min);
+        for f in self.frames.iter_mut() {
+            let diff: Vec<u8> = f.grid.iter().zip(&bg).map(|(&a, &b)| a.abs_diff(b)).collect();
+            f.fg_hash = hash::threshold_map(&diff, GRID_W, GRID_H, self.opts.fg_cell_min);
         }
-        self.frames
+        let noise = Noise {
+            temporal_pairs: self.temporal.len() as u32,
+            temporal: median(&mut self.temporal),
+            requant_samples: self.requant.len() as u32,
+            requant: median(&mut self.requant),
+        };
+        (self.frames, noise)
+    }
+}
+
+/// Median of the values (mean of the middle two for an even count); 0 for none.
+fn median(v: &mut [f32]) -> f32 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f32::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
     }
 }
 
@@ -280,5 +362,19 @@ mod b64_opt {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
         let o: Option<String> = Option::deserialize(d)?;
         o.map(|t| base64::engine::general_purpose::STANDARD.decode(t).map_err(serde::de::Error::custom)).transpose()
+    }
+}
+
+mod b64_vec {
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(v))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let t = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD.decode(t).map_err(serde::de::Error::custom)
     }
 }

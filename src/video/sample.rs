@@ -195,7 +195,7 @@ fn decode(path: &Path, opts: &SampleOptions, scan: &mut VideoScan) -> Result<(),
             None => "no frame could be decoded".into(),
         });
     }
-    scan.frames = st.analyzer.finish();
+    (scan.frames, scan.noise) = st.analyzer.finish();
     Ok(())
 }
 
