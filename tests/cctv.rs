@@ -394,7 +394,7 @@ fn room_clip(root: &Path, vtest: &Path, name: &str, from: f64, secs: f64, vf: &s
 /// disjoint 26-s segments of vtest.avi, each also mirrored), with an OSD
 /// clock; plus, claimed on the next day at the same clock time, a copy of
 /// room 1 re-encoded at another CRF and size, a cropped copy of room 5, and
-/// room 7's first 14 s played twice (a loop).
+/// room 7's first 20 s played twice (a loop).
 fn same_clock_rooms(root: &Path, rate: Rate) -> Builder {
     let vtest = opencv_file(root, "vtest.avi");
     let mut b = Builder::new();
@@ -411,14 +411,14 @@ fn same_clock_rooms(root: &Path, rate: Rate) -> Builder {
     // room 1 = segment 1, no flip; room 5 = segment 2, hflip; room 7 = segment 1, vflip
     let reenc = room_clip(root, &vtest, "reenc", 26.0, 26.0, ",scale=256:192", rate, day11);
     let crop = room_clip(root, &vtest, "crop", 52.0, 26.0, ",hflip,crop=346:259:19:14,scale=384:288", rate, day11);
-    let half = room_clip(root, &vtest, "half", 26.0, 14.0, ",vflip", rate, day11);
+    let half = room_clip(root, &vtest, "half", 26.0, 20.0, ",vflip", rate, day11);
     let looped = match rate {
         Rate::Real => {
             ffmpeg(root, &format!("-stream_loop 1 -i {half} -c copy loop.mp4"));
             "loop.mp4".to_string()
         }
         Rate::Sparse => {
-            // the same stills stamped again one lap (5 stills, 15 s) later
+            // the same stills stamped again one lap (7 stills, 21 s) later
             let dir = root.join("loop");
             std::fs::create_dir_all(&dir).unwrap();
             let mut stills: Vec<_> = std::fs::read_dir(root.join(&half)).unwrap().map(|e| e.unwrap().path()).collect();
@@ -434,7 +434,7 @@ fn same_clock_rooms(root: &Path, rate: Rate) -> Builder {
             "loop".to_string()
         }
     };
-    for (id, file, secs) in [("C1", reenc, 26), ("C5", crop, 26), ("C7", looped, 28)] {
+    for (id, file, secs) in [("C1", reenc, 26), ("C5", crop, 26), ("C7", looped, 40)] {
         b.session(&format!("S{id}"), &format!("R{id}"), day11, day11 + secs);
         b.video(id, &format!("R{id}"), &file, day11, Some(day11 + secs));
     }
