@@ -25,6 +25,8 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use super::{ColKind, Ctx, EvidenceTable, Finding, FrameRef, SubjectKind};
+use crate::checks::severity::Evidence;
+use crate::checks::CctvCheck;
 use crate::dataset::rows::{fmt_ts, Cctv, Part, Tables, Ts};
 use crate::video::hash::hamming;
 use crate::video::index::{landmark_pairs, near_pairs, Key, Landmarks, Place, Tolerance};
@@ -88,9 +90,7 @@ pub struct Params {
     pub null_scale_floor: f64,
     pub null_block_z_cap: f64,
     pub match_q_max: f64,
-    pub severity_log10q_full: f64,
     pub cross_centre_share: f64,
-    pub identical_severity: f64,
     pub reuse_same_time_seconds: f64,
     pub loop_min_lag_seconds: f64,
     // evidence
@@ -161,9 +161,7 @@ impl Default for Params {
             null_scale_floor: 0.25,
             null_block_z_cap: 8.0,
             match_q_max: 0.05,
-            severity_log10q_full: 6.0,
             cross_centre_share: 0.5,
-            identical_severity: 1.0,
             reuse_same_time_seconds: 60.0,
             loop_min_lag_seconds: 10.0,
             evidence_rows_max: 50,
@@ -208,9 +206,9 @@ pub fn run(ctx: &Ctx) -> Vec<Finding> {
     out.extend(unreadable(t, &rooms, p, &videos));
     out.extend(missing_coverage(t, p, &videos));
     out.extend(claim_mismatch(t, &rooms, p, &videos));
-    out.extend(runs_check(t, &rooms, p, &videos, RunKind::Frozen));
-    out.extend(runs_check(t, &rooms, p, &videos, RunKind::Black));
-    out.extend(matches_check(t, &rooms, p, &videos));
+    out.extend(runs_check(ctx, &rooms, &videos, RunKind::Frozen));
+    out.extend(runs_check(ctx, &rooms, &videos, RunKind::Black));
+    out.extend(matches_check(ctx, &rooms, &videos));
     out
 }
 
@@ -372,7 +370,7 @@ fn unreadable(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video]) -> Vec<Fi
         // (findings.csv) tells an inspector which file to look at.
         let first =
             table.rows.first().map(|r| format!("`{}` (cctv line {}): {}", r[1], r[2], r[3])).unwrap_or_default();
-        let mut f = Finding::new(t.inst_id(inst), "cctv.unreadable", sev)
+        let mut f = Finding::new(t.inst_id(inst), CctvCheck::Unreadable, sev)
             .stat(share, None)
             .summary(
                 format!("{k}/{n} 个监控录像文件无法读取或受损（如：{first}）"),
@@ -474,7 +472,7 @@ fn missing_coverage(t: &Tables, p: &Params, videos: &[Video]) -> Vec<Finding> {
                 ("covered_share", ColKind::Number),
             ],
         );
-        let mut f = Finding::new(t.inst_id(inst), "cctv.missing_coverage", 0.3 + 0.7 * share);
+        let mut f = Finding::new(t.inst_id(inst), CctvCheck::MissingCoverage, 0.3 + 0.7 * share);
         let whole = gaps.iter().filter(|x| x.2 == x.1).count();
         for &&(si, len, gap) in &gaps {
             let s = &sessions[si];
@@ -616,7 +614,7 @@ fn claim_mismatch(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video]) -> Ve
         if flags.is_empty() {
             continue;
         }
-        let mut f = Finding::new(t.inst_id(inst), "cctv.claim_mismatch", sev)
+        let mut f = Finding::new(t.inst_id(inst), CctvCheck::ClaimMismatch, sev)
             .stat(table.total_rows as f64, None)
             .summary(
                 format!("{strong} 处录像时长或时间与声明不符，{weak} 处文件创建时间早于声明的录像时间（弱证据）"),
@@ -731,10 +729,11 @@ struct RunRow<'v, 'a> {
     secs: f64,
 }
 
-fn runs_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video], kind: RunKind) -> Vec<Finding> {
+fn runs_check(ctx: &Ctx, rooms: &Rooms, videos: &[Video], kind: RunKind) -> Vec<Finding> {
+    let (t, p) = (ctx.t, &ctx.params.cctv);
     let (check, zh_what, en_what) = match kind {
-        RunKind::Frozen => ("cctv.frozen", "画面静止", "frozen picture"),
-        RunKind::Black => ("cctv.black", "黑屏或遮挡", "black or covered picture"),
+        RunKind::Frozen => (CctvCheck::Frozen, "画面静止", "frozen picture"),
+        RunKind::Black => (CctvCheck::Black, "黑屏或遮挡", "black or covered picture"),
     };
     // pass 1: per institution, long runs placed on exam time; short runs
     // (glitches) only counted, for the base-rate test of pass 2
@@ -874,7 +873,7 @@ fn runs_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video], kind: Run
         // session (or clip); short dropouts only by the time they hide beyond
         // the base rate of the other centres. No floor.
         let sev_drop = drop.map_or(0.0, |d| d.excess * it.event_seconds / it.footage_seconds.max(1e-9));
-        let sev = sev_lost.max(sev_drop).min(1.0);
+        let sev = ctx.severity(check, &Evidence::default().with_hidden_share(sev_lost.max(sev_drop).min(1.0)));
         let n = table.total_rows;
         let (mut zh, mut en) = (
             format!(
@@ -1399,7 +1398,7 @@ fn fits_claim(p: &Params, v: &Video) -> bool {
 
 /// One piece of re-use or loop evidence, before it is attributed.
 struct Hit<'v, 'a> {
-    check: &'static str,
+    check: CctvCheck,
     va: &'v Video<'a>,
     vb: &'v Video<'a>,
     /// Video times of the matched span in a and b, and a middle pair of frames.
@@ -1416,7 +1415,8 @@ struct Hit<'v, 'a> {
     kind_en: &'static str,
 }
 
-fn matches_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video]) -> Vec<Finding> {
+fn matches_check(ctx: &Ctx, rooms: &Rooms, videos: &[Video]) -> Vec<Finding> {
+    let (t, p) = (ctx.t, &ctx.params.cctv);
     let mut hits: Vec<Hit> = Vec::new();
     // 1. identical files: the same bytes claimed for another time or room
     let mut by_sha: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -1439,7 +1439,7 @@ fn matches_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video]) -> Vec
             }
             let dur = first.scan.duration;
             hits.push(Hit {
-                check: "cctv.reused",
+                check: CctvCheck::Reused,
                 va: first,
                 vb: other,
                 a_span: (0.0, dur),
@@ -1452,7 +1452,7 @@ fn matches_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video]) -> Vec
                 null_recordings: None,
                 beaten: None,
                 q: None,
-                sev: p.identical_severity,
+                sev: ctx.severity(CctvCheck::Reused, &Evidence::default().with_q(0.0).with_effect(1.0)),
                 kind_en: "identical file (same SHA-256)",
             });
         }
@@ -1480,16 +1480,19 @@ fn matches_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video]) -> Vec
         // Severity: the strength of the evidence (−log10 q, full at the
         // configured level) times the share of blocks where the pair was
         // closer than every other recording at that clock time. No floor.
-        // Frame-level identity: full strength times the identical share.
-        let strength = (-mt.q.max(1e-300).log10() / p.severity_log10q_full.max(1e-9)).min(1.0);
-        let sev = if mt.identical > 0 {
-            p.identical_severity * mt.identical as f64 / mt.pairs.len() as f64
+        // Severity (the check's form): the strength of q times the effect,
+        // the identical share for frame-level identity (q = 0), else the
+        // share of blocks where B beat every other recording. No floor.
+        let check = if mt.a == mt.b { CctvCheck::Loop } else { CctvCheck::Reused };
+        let ev = if mt.identical > 0 {
+            Evidence::default().with_q(0.0).with_effect(mt.identical as f64 / mt.pairs.len() as f64)
         } else {
-            strength * mt.beaten as f64 / mt.blocks.max(1) as f64
+            Evidence::default().with_q(mt.q).with_effect(mt.beaten as f64 / mt.blocks.max(1) as f64)
         };
+        let sev = ctx.severity(check, &ev);
         let stat = mt.identical == 0;
         hits.push(Hit {
-            check: if mt.a == mt.b { "cctv.loop" } else { "cctv.reused" },
+            check,
             va,
             vb,
             a_span: (fa[i0].t, fa[i1].t),
@@ -1519,7 +1522,7 @@ fn matches_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video]) -> Vec
         identical: usize,
         n: usize,
     }
-    let mut acc: HashMap<(u32, &'static str), Acc> = HashMap::new();
+    let mut acc: HashMap<(u32, CctvCheck), Acc> = HashMap::new();
     for h in &hits {
         let (va, vb) = (h.va, h.vb);
         // A copy across centres counts against both at reduced strength,
@@ -1618,7 +1621,7 @@ fn matches_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video]) -> Vec
         if e.sev <= 0.0 {
             continue;
         }
-        let (zh, en) = if check == "cctv.loop" {
+        let (zh, en) = if check == CctvCheck::Loop {
             (
                 format!("{} 处录像片段在同一录像中循环重复", e.n),
                 format!("{} segments repeat within the same video (looped footage)", e.n),
@@ -1634,8 +1637,8 @@ fn matches_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video]) -> Vec
             .stat(statistic, e.best_q)
             .summary(zh, en)
             .method(
-                format!("完全相同的文件（SHA-256 相同）声明为不同时间或考场，直接作为重复使用的证据（强度 {:.1}）。其余候选由前景/运动 8×8 哈希的多索引近邻检索和时间偏移投票得到；每个候选（录像 A 与 B 在偏移 d，或 A 与自身在滞后 L）与同一时钟对齐下的其他录像比较：对 B 每个匹配帧所在的时刻（一天中的时间），取其他录像（优先同一考试科目）在同一时刻的帧与 A 比较，按 {:.0} 秒分段，每段至少 {} 个其他录像，计算稳健 z（中位数/MAD，单段上限 {}），Stouffer 合并得 p；OSD 时钟、作息、巡查、日光、空考场等随时钟出现的结构为 B 与其他录像共有而抵消。比较录像不足时不下结论。对所有投票过的录像对与偏移（共族）做 BH 校正，q ≤ {}。严重度 = min(1, −log10 q / {}) × B 在各段中比所有其他录像都更接近 A 的段比例；跨机构的复制对双方按 {:.1} 计，除非一方录像与其声明相符而另一方不符。统计量为 −log10 q（仅有相同文件时为相同文件数）。", p.identical_severity, p.null_block_seconds, p.null_min_recordings, p.null_block_z_cap, p.match_q_max, p.severity_log10q_full, p.cross_centre_share),
-                format!("Identical files (same SHA-256) claimed for different times or rooms are direct evidence of re-use (strength {:.1}). Other candidates come from multi-index hashing of 8×8 foreground/motion maps and votes for a time offset; each candidate (clips A and B at offset d, or A against itself at lag L) is compared with other recordings at the same clock alignment: for every matched sample of B, the samples of other recordings (the same exam part first) at the same time of day are compared with A's. Per {:.0}-s block with at least {} other recordings a robust z (median/MAD, capped at {}) is taken and the blocks are combined by Stouffer's method. What is locked to the clock (OSD, timetable, patrols, daylight, the empty room) is shared by B and the other recordings and cancels; with too few comparable recordings there is no verdict. BH over the family of every clip pair and offset the index voted for, q ≤ {}. Severity = min(1, −log10 q / {}) × the share of blocks where B was closer to A than every other recording; a copy across centres counts {:.1} against each unless one clip fits its claim and the other does not. Statistic: −log10 q (for identical files only, their number).", p.identical_severity, p.null_block_seconds, p.null_min_recordings, p.null_block_z_cap, p.match_q_max, p.severity_log10q_full, p.cross_centre_share),
+                format!("完全相同的文件（SHA-256 相同）声明为不同时间或考场，以及解码后画面完全相同的有运动帧（≥ {:.0}%），直接作为重复使用的证据，不需统计。其余候选由前景/运动 8×8 哈希的多索引近邻检索和时间偏移投票得到；每个候选（录像 A 与 B 在偏移 d，或 A 与自身在滞后 L）与同一时钟对齐下的其他录像比较：对 B 每个匹配帧所在的时刻（一天中的时间），取其他录像（优先同一考试科目）在同一时刻的帧，以 32×24 外观网格（去除各帧平均亮度后）的距离与 A 比较。第一步按 {:.0} 秒分段，每段至少 {} 个其他录像，计算 B 和每个其他录像的稳健 z（中位数/MAD，单段上限 {}）；第二步把 B 的平均 z 与其他录像的平均 z 比较（稳健 z，正态上尾得 p）。OSD 时钟、作息、巡查、日光、空考场、相同布局等为 B 与其他录像共有而抵消。比较录像不足时不下结论。对所有投票过的录像对与偏移做 BH 校正，q ≤ {}，且距离不超过其他录像中位数的 {:.0}%。严重度随 q 的强度与 B 在各段中比所有其他录像都更接近 A 的段比例；跨机构的复制对双方按 {:.1} 计，除非一方录像与其声明相符而另一方不符。统计量为 −log10 q（仅有相同文件时为相同文件数）。", 100.0 * p.identity_share_min, p.null_block_seconds, p.null_min_recordings, p.null_block_z_cap, p.match_q_max, 100.0 * p.match_distance_ratio_max, p.cross_centre_share),
+                format!("Identical files (same SHA-256) claimed for different times or rooms, and runs of moving samples whose decoded pictures are identical (≥ {:.0}% of a match), are direct evidence of re-use, without statistics. Other candidates come from multi-index hashing of 8×8 foreground/motion maps and votes for a time offset; each candidate (clips A and B at offset d, or A against itself at lag L) is compared with other recordings at the same clock alignment: for every matched sample of B, the samples of other recordings (the same exam part first) at the same time of day are compared with A's, by the distance of their 32×24 appearance grids (each frame's mean level removed). Stage 1: per {:.0}-s block with at least {} other recordings, a robust z (median/MAD, capped at {}) for B and for every other recording; stage 2: B's mean z against the other recordings' mean z (robust z, normal upper tail). What is locked to the clock or shared by rooms (OSD, timetable, patrols, daylight, the empty room, one layout) is shared by B and the other recordings and cancels; with too few comparable recordings there is no verdict. BH over every clip pair and offset the index voted for, q ≤ {}, and a distance at most {:.0}% of the other recordings' median. Severity follows the strength of q and the share of blocks where B was closer to A than every other recording; a copy across centres counts {:.1} against each unless one clip fits its claim and the other does not. Statistic: −log10 q (for identical files only, their number).", 100.0 * p.identity_share_min, p.null_block_seconds, p.null_min_recordings, p.null_block_z_cap, p.match_q_max, 100.0 * p.match_distance_ratio_max, p.cross_centre_share),
             )
             .evidence(e.table);
         f.frames = e.frames;
