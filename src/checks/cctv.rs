@@ -63,6 +63,7 @@ pub struct Params {
     pub flat_std_max: f32,
     pub black_min_seconds: f64,
     pub black_min_samples: usize,
+    pub dark_cells_share: f64,
     // short dropouts (black or frozen glitches) against the base rate
     pub dropout_min_centres: usize,
     pub dropout_q_max: f64,
@@ -136,6 +137,7 @@ impl Default for Params {
             flat_std_max: 4.0,
             black_min_seconds: 10.0,
             black_min_samples: 3,
+            dark_cells_share: 0.95,
             dropout_min_centres: 5,
             dropout_q_max: 0.05,
             min_fg_bits: 1,
@@ -645,8 +647,30 @@ pub enum RunKind {
     Black,
 }
 
+/// Black or flat: by the whole frame's mean and contrast, or — because a
+/// recorder burns its OSD clock into the black "no signal" picture too,
+/// which lifts both — by the appearance grid: nearly every cell within
+/// `flat_std_max` levels of the median cell.
 fn is_dark(p: &Params, f: &FrameSample) -> bool {
-    f.mean <= p.black_mean_max || f.std <= p.flat_std_max
+    if f.mean <= p.black_mean_max || f.std <= p.flat_std_max {
+        return true;
+    }
+    if f.grid.is_empty() {
+        return false;
+    }
+    let mut hist = [0u32; 256];
+    for &v in &f.grid {
+        hist[v as usize] += 1;
+    }
+    let half = f.grid.len().div_ceil(2) as u32;
+    let mut acc = 0;
+    let med = hist.iter().position(|&h| {
+        acc += h;
+        acc >= half
+    });
+    let Some(med) = med else { return false };
+    let near = f.grid.iter().filter(|&&v| f32::from(v.abs_diff(med as u8)) <= p.flat_std_max).count();
+    near as f64 >= p.dark_cells_share * f.grid.len() as f64
 }
 
 /// Typical gap between samples (what one sample stands for).
@@ -1481,13 +1505,14 @@ fn matches_check(ctx: &Ctx, rooms: &Rooms, videos: &[Video]) -> Vec<Finding> {
         // configured level) times the share of blocks where the pair was
         // closer than every other recording at that clock time. No floor.
         // Severity (the check's form): the strength of q times the effect,
-        // the identical share for frame-level identity (q = 0), else the
-        // share of blocks where B beat every other recording. No floor.
+        // the identical share for frame-level identity (q = 0), else how
+        // much closer B is to A than the other recordings' median
+        // (1 − distance ratio). No floor.
         let check = if mt.a == mt.b { CctvCheck::Loop } else { CctvCheck::Reused };
         let ev = if mt.identical > 0 {
             Evidence::default().with_q(0.0).with_effect(mt.identical as f64 / mt.pairs.len() as f64)
         } else {
-            Evidence::default().with_q(mt.q).with_effect(mt.beaten as f64 / mt.blocks.max(1) as f64)
+            Evidence::default().with_q(mt.q).with_effect((1.0 - mt.mean_distance / mt.null_median.max(1e-9)).max(0.0))
         };
         let sev = ctx.severity(check, &ev);
         let stat = mt.identical == 0;
@@ -1637,8 +1662,8 @@ fn matches_check(ctx: &Ctx, rooms: &Rooms, videos: &[Video]) -> Vec<Finding> {
             .stat(statistic, e.best_q)
             .summary(zh, en)
             .method(
-                format!("完全相同的文件（SHA-256 相同）声明为不同时间或考场，以及解码后画面完全相同的有运动帧（≥ {:.0}%），直接作为重复使用的证据，不需统计。其余候选由前景/运动 8×8 哈希的多索引近邻检索和时间偏移投票得到；每个候选（录像 A 与 B 在偏移 d，或 A 与自身在滞后 L）与同一时钟对齐下的其他录像比较：对 B 每个匹配帧所在的时刻（一天中的时间），取其他录像（优先同一考试科目）在同一时刻的帧，以 32×24 外观网格（去除各帧平均亮度后）的距离与 A 比较。第一步按 {:.0} 秒分段，每段至少 {} 个其他录像，计算 B 和每个其他录像的稳健 z（中位数/MAD，单段上限 {}）；第二步把 B 的平均 z 与其他录像的平均 z 比较（稳健 z，正态上尾得 p）。OSD 时钟、作息、巡查、日光、空考场、相同布局等为 B 与其他录像共有而抵消。比较录像不足时不下结论。对所有投票过的录像对与偏移做 BH 校正，q ≤ {}，且距离不超过其他录像中位数的 {:.0}%。严重度随 q 的强度与 B 在各段中比所有其他录像都更接近 A 的段比例；跨机构的复制对双方按 {:.1} 计，除非一方录像与其声明相符而另一方不符。统计量为 −log10 q（仅有相同文件时为相同文件数）。", 100.0 * p.identity_share_min, p.null_block_seconds, p.null_min_recordings, p.null_block_z_cap, p.match_q_max, 100.0 * p.match_distance_ratio_max, p.cross_centre_share),
-                format!("Identical files (same SHA-256) claimed for different times or rooms, and runs of moving samples whose decoded pictures are identical (≥ {:.0}% of a match), are direct evidence of re-use, without statistics. Other candidates come from multi-index hashing of 8×8 foreground/motion maps and votes for a time offset; each candidate (clips A and B at offset d, or A against itself at lag L) is compared with other recordings at the same clock alignment: for every matched sample of B, the samples of other recordings (the same exam part first) at the same time of day are compared with A's, by the distance of their 32×24 appearance grids (each frame's mean level removed). Stage 1: per {:.0}-s block with at least {} other recordings, a robust z (median/MAD, capped at {}) for B and for every other recording; stage 2: B's mean z against the other recordings' mean z (robust z, normal upper tail). What is locked to the clock or shared by rooms (OSD, timetable, patrols, daylight, the empty room, one layout) is shared by B and the other recordings and cancels; with too few comparable recordings there is no verdict. BH over every clip pair and offset the index voted for, q ≤ {}, and a distance at most {:.0}% of the other recordings' median. Severity follows the strength of q and the share of blocks where B was closer to A than every other recording; a copy across centres counts {:.1} against each unless one clip fits its claim and the other does not. Statistic: −log10 q (for identical files only, their number).", 100.0 * p.identity_share_min, p.null_block_seconds, p.null_min_recordings, p.null_block_z_cap, p.match_q_max, 100.0 * p.match_distance_ratio_max, p.cross_centre_share),
+                format!("完全相同的文件（SHA-256 相同）声明为不同时间或考场，以及解码后画面完全相同的有运动帧（≥ {:.0}%），直接作为重复使用的证据，不需统计。其余候选由前景/运动 8×8 哈希的多索引近邻检索和时间偏移投票得到；每个候选（录像 A 与 B 在偏移 d，或 A 与自身在滞后 L）与同一时钟对齐下的其他录像比较：对 B 每个匹配帧所在的时刻（一天中的时间），取其他录像（优先同一考试科目）在同一时刻的帧，以 32×24 外观网格（去除各帧平均亮度后）的距离与 A 比较。第一步按 {:.0} 秒分段，每段至少 {} 个其他录像，计算 B 和每个其他录像的稳健 z（中位数/MAD，单段上限 {}）；第二步把 B 的平均 z 与其他录像的平均 z 比较（稳健 z，正态上尾得 p）。OSD 时钟、作息、巡查、日光、空考场、相同布局等为 B 与其他录像共有而抵消。比较录像不足时不下结论。对所有投票过的录像对与偏移做 BH 校正，q ≤ {}，且距离不超过其他录像中位数的 {:.0}%。严重度随 q 的强度与 B 比其他录像中位数更接近 A 的程度（1 − 距离比）；跨机构的复制对双方按 {:.1} 计，除非一方录像与其声明相符而另一方不符。统计量为 −log10 q（仅有相同文件时为相同文件数）。", 100.0 * p.identity_share_min, p.null_block_seconds, p.null_min_recordings, p.null_block_z_cap, p.match_q_max, 100.0 * p.match_distance_ratio_max, p.cross_centre_share),
+                format!("Identical files (same SHA-256) claimed for different times or rooms, and runs of moving samples whose decoded pictures are identical (≥ {:.0}% of a match), are direct evidence of re-use, without statistics. Other candidates come from multi-index hashing of 8×8 foreground/motion maps and votes for a time offset; each candidate (clips A and B at offset d, or A against itself at lag L) is compared with other recordings at the same clock alignment: for every matched sample of B, the samples of other recordings (the same exam part first) at the same time of day are compared with A's, by the distance of their 32×24 appearance grids (each frame's mean level removed). Stage 1: per {:.0}-s block with at least {} other recordings, a robust z (median/MAD, capped at {}) for B and for every other recording; stage 2: B's mean z against the other recordings' mean z (robust z, normal upper tail). What is locked to the clock or shared by rooms (OSD, timetable, patrols, daylight, the empty room, one layout) is shared by B and the other recordings and cancels; with too few comparable recordings there is no verdict. BH over every clip pair and offset the index voted for, q ≤ {}, and a distance at most {:.0}% of the other recordings' median. Severity follows the strength of q and how much closer B is to A than the other recordings' median (1 − distance ratio); a copy across centres counts {:.1} against each unless one clip fits its claim and the other does not. Statistic: −log10 q (for identical files only, their number).", 100.0 * p.identity_share_min, p.null_block_seconds, p.null_min_recordings, p.null_block_z_cap, p.match_q_max, 100.0 * p.match_distance_ratio_max, p.cross_centre_share),
             )
             .evidence(e.table);
         f.frames = e.frames;
