@@ -1469,7 +1469,7 @@ fn matches_check(ctx: &Ctx, rooms: &Rooms, videos: &[Video]) -> Vec<Finding> {
                 a_span: (0.0, dur),
                 b_span: (0.0, dur),
                 mid: (!first.scan.frames.is_empty())
-                    .then(|| (first.scan.frames.len() / 2, first.scan.frames.len() / 2)),
+                    .then_some((first.scan.frames.len() / 2, first.scan.frames.len() / 2)),
                 samples: first.scan.frames.len(),
                 mean_distance: Some(0.0),
                 null_median: None,

@@ -15,6 +15,9 @@ use crate::dataset::rows::{day_of, fmt_ts, Ts};
 
 const STREAM_CCTV: u64 = 8;
 
+/// A listed clip: video id, session, source clip of a re-use, claimed start and length.
+type ClipRow = (String, usize, Option<usize>, (Ts, f64));
+
 /// A planted defect of one clip (times in seconds from the clip's start).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Defect {
@@ -104,7 +107,7 @@ pub fn write(ctx: &Ctx, c: &InstPlan, sessions: &[SessionInfo], sink: &mut Sink)
     }
     let mut jobs: Vec<VideoJob> = Vec::new();
     // (video id, session, source clip of a re-use, claimed start and length)
-    let mut rows: Vec<(String, usize, Option<usize>, (Ts, f64))> = Vec::new();
+    let mut rows: Vec<ClipRow> = Vec::new();
     for (k, &si) in pick.iter().enumerate() {
         let s = &sessions[si];
         let vid = format!("{}-V{:02}", c.id, k + 1);
