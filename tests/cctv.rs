@@ -165,9 +165,10 @@ fn planted_falsifications_are_found_exactly() {
     let vtest = opencv_file(root, "vtest.avi");
     std::fs::copy(&vtest, root.join("vtest.avi")).unwrap();
     let v = "vtest.avi";
-    // frozen: one still of the room looped for 30 s
+    // frozen: one still of the room looped for 150 s (more than the 120 s
+    // of a session coverage tolerates)
     ffmpeg(root, &format!("-ss 20 -i {v} -frames:v 1 still.png"));
-    ffmpeg(root, "-loop 1 -i still.png -t 30 -r 10 -c:v libx264 -preset veryfast -pix_fmt yuv420p frozen.mp4");
+    ffmpeg(root, "-loop 1 -i still.png -t 150 -r 10 -c:v libx264 -preset veryfast -pix_fmt yuv420p frozen.mp4");
     // black: 20 s of black (a covered camera)
     ffmpeg(root, "-f lavfi -i color=c=black:s=320x240:r=5 -t 20 -c:v libx264 -pix_fmt yuv420p black.mp4");
     // re-used: vtest 31–56 s re-encoded at 480×360 and 200 kb/s, claimed for another day
@@ -194,8 +195,8 @@ fn planted_falsifications_are_found_exactly() {
     let day = |d: u32| at(2024, 7, d, 9, 0, 0);
     b.session("S1", "R1", day(10), day(10) + 79);
     b.video("V1", "R1", "vtest.avi", day(10), Some(day(10) + 80));
-    b.session("S2", "R1", day(11), day(11) + 30);
-    b.video("V2", "R1", "frozen.mp4", day(11), Some(day(11) + 30));
+    b.session("S2", "R1", day(11), day(11) + 150);
+    b.video("V2", "R1", "frozen.mp4", day(11), Some(day(11) + 150));
     b.session("S3", "R1", day(12), day(12) + 20);
     b.video("V3", "R1", "black.mp4", day(12), Some(day(12) + 20));
     b.session("S4", "R1", day(13), day(13) + 25);
@@ -234,20 +235,20 @@ fn planted_falsifications_are_found_exactly() {
     assert_eq!(vid("cctv.frozen"), set(&["V2"]), "{}", show());
     assert_eq!(ses("cctv.frozen"), set(&["S2"]), "{}", show());
     assert_eq!(vid("cctv.black"), set(&["V3"]), "{}", show());
+    // the loop repeats the same packets: identical decoded pictures, found
+    // without a null; the re-encoded copies (V4, and V5 of V1) are
+    // inconclusive in a one-room audit: too few other recordings at the
+    // same clock time to tell a copy from shared structure (issue 14; the
+    // same copies are found among many rooms in `same_clock_rooms_*`)
     assert_eq!(vid("cctv.loop"), set(&["V5"]), "{}", show());
-    assert_eq!(vid("cctv.reused"), set(&["V1", "V4", "V5"]), "{}", show());
-    assert_eq!(ses("cctv.reused"), set(&["S1", "S4", "S5"]), "{}", show());
+    assert!(vid("cctv.reused").is_empty(), "{}", show());
 
     // the claim finding names both the duration and the (weak) creation_time
     let claim = findings.iter().find(|f| f.check == "cctv.claim_mismatch").expect("claim finding");
     assert_eq!(claim.evidence[0].total_rows, 2);
     assert!(claim.evidence[0].rows.iter().any(|r| r[3].contains("weak")));
-    // the re-encoded segment is matched at its true offset (31 s into V1)
-    let reused = findings.iter().find(|f| f.check == "cctv.reused").expect("re-use finding");
-    let row = reused.evidence[0].rows.iter().find(|r| r[3] == "V4" || r[0] == "V4").expect("V4 row");
-    assert_eq!(&row[0], "V1", "{row:?}");
     // frozen and black evidence carry thumbnails with wall-clock times
-    for c in ["cctv.frozen", "cctv.black", "cctv.reused", "cctv.loop"] {
+    for c in ["cctv.frozen", "cctv.black", "cctv.loop"] {
         let f = findings.iter().find(|f| f.check == c).expect(c);
         assert!(!f.frames.is_empty() && f.frames.iter().all(|r| r.thumbnail_png.is_some()), "{c}");
         assert!(f.frames.iter().all(|r| r.wall_time.starts_with("2024-07-")), "{c}");
@@ -294,7 +295,8 @@ fn frame_folders_carry_their_own_times() {
     assert_eq!(flagged(&findings, "cctv.claim_mismatch", SubjectKind::Video), set(&["F3"]), "{}", show());
     // F3's real times (10:00) leave S3 (09:00) uncovered
     assert_eq!(flagged(&findings, "cctv.missing_coverage", SubjectKind::Session), set(&["S3"]), "{}", show());
-    // F3 shows the same frames as F1 at another hour
+    // F3 shows the same frames as F1 at another hour: identical decoded
+    // pictures, evidence without a null
     assert_eq!(flagged(&findings, "cctv.reused", SubjectKind::Video), set(&["F1", "F3"]), "{}", show());
     assert!(flagged(&findings, "cctv.black", SubjectKind::Video).is_empty());
     assert!(flagged(&findings, "cctv.loop", SubjectKind::Video).is_empty());
@@ -342,6 +344,178 @@ fn seeking_and_keyframe_modes_sample_the_same_pictures() {
     );
     assert!((a.duration - 20.0).abs() < 1e-6 && (b.duration - 20.0).abs() < 1e-6, "{} {}", a.duration, b.duration);
     assert_eq!(a.header_duration, Some(20.0));
+}
+
+// ---- issue 14: honest rooms that share the clock, and copies of them ----
+
+/// FFmpeg `drawtext` burning in an OSD clock that starts at 09:00:00 and
+/// runs with the picture: every room filmed at that time shows the same
+/// digits at the same moment.
+const OSD: &str = "drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf:fontsize=20:\
+fontcolor=white:box=1:boxcolor=black:x=8:y=8:text='%{pts\\:gmtime\\:1720602000\\:%T}'";
+
+/// How a room's footage is stored.
+#[derive(Clone, Copy, PartialEq)]
+enum Rate {
+    /// H.264 at 25 fps (real rate), sampled every 2 s.
+    Real,
+    /// A folder of stills, one every 3 s, named by capture time (time-lapse).
+    Sparse,
+}
+
+/// Writes clip `name` from `vtest.avi` with the extra filter `vf` (after
+/// scaling, before the OSD) at `rate`, starting at `from` s for `secs` s.
+fn room_clip(root: &Path, vtest: &Path, name: &str, from: f64, secs: f64, vf: &str, rate: Rate, start: Ts) -> String {
+    let v = vtest.display();
+    let chain = format!("scale=384:288{vf},setpts=PTS-STARTPTS,{OSD}");
+    match rate {
+        Rate::Real => {
+            let file = format!("{name}.mp4");
+            ffmpeg(root, &format!("-ss {from} -t {secs} -i '{v}' -vf \"{chain}\" -r 25 -c:v libx264 -preset ultrafast -pix_fmt yuv420p {file}"));
+            file
+        }
+        Rate::Sparse => {
+            let dir = root.join(name);
+            std::fs::create_dir_all(&dir).unwrap();
+            ffmpeg(root, &format!("-ss {from} -t {secs} -i '{v}' -vf \"{chain},fps=1/3\" -q:v 3 {name}/s%03d.jpg"));
+            let mut stills: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+            stills.sort();
+            for (k, p) in stills.iter().enumerate() {
+                let ts = start + 3 * k as Ts;
+                let (d, s) = (ts.div_euclid(86_400), ts.rem_euclid(86_400));
+                let (y, m, dd) = kaopei::dataset::rows::civil_from_days(d as i32);
+                let stamp = format!("{y:04}{m:02}{dd:02}T{:02}{:02}{:02}.jpg", s / 3600, s / 60 % 60, s % 60);
+                std::fs::rename(p, dir.join(stamp)).unwrap();
+            }
+            name.to_string()
+        }
+    }
+}
+
+/// Twelve honest rooms of one layout filmed at the same clock time (three
+/// disjoint 26-s segments of vtest.avi, each also mirrored), with an OSD
+/// clock; plus, claimed on the next day at the same clock time, a copy of
+/// room 1 re-encoded at another CRF and size, a cropped copy of room 5,
+/// room 7's first 20 s played twice (a loop) and a byte copy of room 3.
+/// Room 0's camera drops a frame or two (a glitch, not evidence).
+fn same_clock_rooms(root: &Path, rate: Rate) -> Builder {
+    let vtest = opencv_file(root, "vtest.avi");
+    let mut b = Builder::new();
+    let day10 = at(2024, 7, 10, 9, 0, 0);
+    let day11 = at(2024, 7, 11, 9, 0, 0);
+    let flips = ["", ",hflip", ",vflip", ",hflip,vflip"];
+    // room 0's camera drops one or two frames (a glitch) around 09:00:09–10
+    let glitch = match rate {
+        Rate::Real => ",drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='between(t,9.99,10.05)'",
+        Rate::Sparse => ",drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='between(t,7.6,10.4)'",
+    };
+    for r in 0..12 {
+        let (seg, flip) = (r % 3, if r == 0 { glitch } else { flips[r / 3] });
+        let name = format!("room{r}");
+        let file = room_clip(root, &vtest, &name, 26.0 * seg as f64, 26.0, flip, rate, day10);
+        b.session(&format!("S{r}"), &format!("R{r}"), day10, day10 + 26);
+        b.video(&format!("V{r}"), &format!("R{r}"), &file, day10, Some(day10 + 26));
+    }
+    // room 1 = segment 1, no flip; room 5 = segment 2, hflip; room 7 = segment 1, vflip
+    let reenc = room_clip(root, &vtest, "reenc", 26.0, 26.0, ",scale=256:192", rate, day11);
+    let crop = room_clip(root, &vtest, "crop", 52.0, 26.0, ",hflip,crop=346:259:19:14,scale=384:288", rate, day11);
+    let half = room_clip(root, &vtest, "half", 26.0, 20.0, ",vflip", rate, day11);
+    let looped = match rate {
+        Rate::Real => {
+            ffmpeg(root, &format!("-stream_loop 1 -i {half} -c copy loop.mp4"));
+            "loop.mp4".to_string()
+        }
+        Rate::Sparse => {
+            // the same stills stamped again one lap (7 stills, 21 s) later
+            let dir = root.join("loop");
+            std::fs::create_dir_all(&dir).unwrap();
+            let mut stills: Vec<_> = std::fs::read_dir(root.join(&half)).unwrap().map(|e| e.unwrap().path()).collect();
+            stills.sort();
+            let lap = stills.len();
+            for k in 0..2 * lap {
+                let ts = day11 + 3 * k as Ts;
+                let (d, s) = (ts.div_euclid(86_400), ts.rem_euclid(86_400));
+                let (y, m, dd) = kaopei::dataset::rows::civil_from_days(d as i32);
+                let stamp = format!("{y:04}{m:02}{dd:02}T{:02}{:02}{:02}.jpg", s / 3600, s / 60 % 60, s % 60);
+                std::fs::copy(&stills[k % lap], dir.join(stamp)).unwrap();
+            }
+            "loop".to_string()
+        }
+    };
+    // a byte copy of room 3 under another name
+    let copy = match rate {
+        Rate::Real => {
+            std::fs::copy(root.join("room3.mp4"), root.join("copy.mp4")).unwrap();
+            "copy.mp4".to_string()
+        }
+        Rate::Sparse => {
+            std::fs::create_dir_all(root.join("copy")).unwrap();
+            for e in std::fs::read_dir(root.join("room3")).unwrap() {
+                let e = e.unwrap();
+                std::fs::copy(e.path(), root.join("copy").join(e.file_name())).unwrap();
+            }
+            "copy".to_string()
+        }
+    };
+    for (id, file, secs) in [("C1", reenc, 26), ("C5", crop, 26), ("C7", looped, 40), ("C3", copy, 26)] {
+        b.session(&format!("S{id}"), &format!("R{id}"), day11, day11 + secs);
+        b.video(id, &format!("R{id}"), &file, day11, Some(day11 + secs));
+    }
+    b
+}
+
+#[track_caller]
+fn same_clock_verdicts(rate: Rate) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let b = same_clock_rooms(root, rate);
+    let (footage, findings) = run_checks(root, &b.t);
+    // room 0's glitch is seen (one or two dark samples) and is not evidence
+    let dark = footage.scans[0].frames.iter().filter(|f| f.mean < 40.0).count();
+    assert!((1..=2).contains(&dark), "room 0 dark samples: {dark}");
+    let show = || {
+        findings
+            .iter()
+            .map(|f| format!("{} {:.2} {}\n{:?}", f.check, f.severity, f.summary_en, f.evidence[0].rows))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let reused = flagged(&findings, "cctv.reused", SubjectKind::Video);
+    let loops = flagged(&findings, "cctv.loop", SubjectKind::Video);
+    // the copies and their sources, nothing else: different segments of one
+    // camera with the same OSD clock never match
+    assert_eq!(reused, set(&["C1", "C3", "C5", "C7", "V1", "V3", "V5", "V7"]), "{}", show());
+    // the byte copy at full strength, without statistics
+    let f = findings.iter().find(|f| f.check == "cctv.reused").expect("re-use finding");
+    let row = f.evidence[0].rows.iter().find(|r| r[3] == "C3").expect("C3 row");
+    assert_eq!((row[0].as_str(), row[7].as_str()), ("V3", "identical file (same SHA-256)"), "{row:?}");
+    assert_eq!(f.severity, 1.0);
+    assert_eq!(loops, set(&["C7"]), "{}", show());
+    for f in findings.iter().filter(|f| f.check == "cctv.reused" || f.check == "cctv.loop") {
+        assert!(f.severity > 0.5, "{}", show());
+    }
+    // nothing else, except what the byte copy of a frame folder also shows:
+    // its file names still carry the source's day
+    let others: BTreeSet<String> = findings
+        .iter()
+        .filter(|f| f.check != "cctv.reused" && f.check != "cctv.loop")
+        .flat_map(|f| f.flags.iter().map(move |g| format!("{} {}", f.check, g.subject_id)))
+        .collect();
+    let expected = match rate {
+        Rate::Real => set(&[]),
+        Rate::Sparse => set(&["cctv.claim_mismatch C3", "cctv.claim_mismatch SC3", "cctv.missing_coverage SC3"]),
+    };
+    assert_eq!(others, expected, "{}", show());
+}
+
+#[test]
+fn same_clock_rooms_real_rate() {
+    same_clock_verdicts(Rate::Real);
+}
+
+#[test]
+fn same_clock_rooms_time_lapse() {
+    same_clock_verdicts(Rate::Sparse);
 }
 
 /// The findings of the `cctv.*` checks over `footage`, as JSON (byte-comparable).

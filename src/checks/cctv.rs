@@ -25,8 +25,9 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use super::{ColKind, Ctx, EvidenceTable, Finding, FrameRef, SubjectKind};
+use crate::checks::severity::Evidence;
 use crate::checks::CctvCheck;
-use crate::dataset::rows::{fmt_ts, Cctv, Tables, Ts};
+use crate::dataset::rows::{fmt_ts, Cctv, Part, Tables, Ts};
 use crate::video::hash::hamming;
 use crate::video::index::{landmark_pairs, near_pairs, Key, Landmarks, Place, Tolerance};
 use crate::video::{FrameSample, SampleOptions, VideoScan};
@@ -61,6 +62,11 @@ pub struct Params {
     pub black_mean_max: f32,
     pub flat_std_max: f32,
     pub black_min_seconds: f64,
+    pub black_min_samples: usize,
+    pub dark_cells_share: f64,
+    // short dropouts (black or frozen glitches) against the base rate
+    pub dropout_min_centres: usize,
+    pub dropout_q_max: f64,
     // re-use and loops
     pub min_fg_bits: u32,
     pub min_motion_bits: u32,
@@ -74,11 +80,18 @@ pub struct Params {
     pub match_min_votes: usize,
     pub match_min_frames: usize,
     pub match_min_seconds: f64,
-    pub match_distance_ratio_max: f64,
-    pub match_min_nulls: usize,
-    pub match_null_offsets: usize,
     pub match_candidates_per_pair: usize,
-    pub match_z_min: f64,
+    pub match_distance_ratio_max: f64,
+    pub identity_share_min: f64,
+    pub identity_luma_max: f32,
+    pub null_min_recordings: usize,
+    pub null_max_recordings: usize,
+    pub null_block_seconds: f64,
+    pub null_mad_floor: f64,
+    pub null_scale_floor: f64,
+    pub null_block_z_cap: f64,
+    pub match_q_max: f64,
+    pub cross_centre_share: f64,
     pub reuse_same_time_seconds: f64,
     pub loop_min_lag_seconds: f64,
     // evidence
@@ -124,6 +137,10 @@ impl Default for Params {
             black_mean_max: 16.0,
             flat_std_max: 4.0,
             black_min_seconds: 10.0,
+            black_min_samples: 3,
+            dark_cells_share: 0.95,
+            dropout_min_centres: 5,
+            dropout_q_max: 0.05,
             min_fg_bits: 1,
             min_motion_bits: 2,
             index_fg_max: 6,
@@ -136,11 +153,18 @@ impl Default for Params {
             match_min_votes: 3,
             match_min_frames: 5,
             match_min_seconds: 8.0,
-            match_distance_ratio_max: 0.6,
-            match_min_nulls: 8,
-            match_null_offsets: 64,
             match_candidates_per_pair: 3,
-            match_z_min: 4.0,
+            match_distance_ratio_max: 0.6,
+            identity_share_min: 0.9,
+            identity_luma_max: 0.05,
+            null_min_recordings: 8,
+            null_max_recordings: 60,
+            null_block_seconds: 60.0,
+            null_mad_floor: 0.25,
+            null_scale_floor: 0.25,
+            null_block_z_cap: 8.0,
+            match_q_max: 0.05,
+            cross_centre_share: 0.5,
             reuse_same_time_seconds: 60.0,
             loop_min_lag_seconds: 10.0,
             evidence_rows_max: 50,
@@ -185,9 +209,9 @@ pub fn run(ctx: &Ctx) -> Vec<Finding> {
     out.extend(unreadable(t, &rooms, p, &videos));
     out.extend(missing_coverage(t, p, &videos));
     out.extend(claim_mismatch(t, &rooms, p, &videos));
-    out.extend(runs_check(t, &rooms, p, &videos, RunKind::Frozen));
-    out.extend(runs_check(t, &rooms, p, &videos, RunKind::Black));
-    out.extend(matches_check(t, &rooms, p, &videos));
+    out.extend(runs_check(ctx, &rooms, &videos, RunKind::Frozen));
+    out.extend(runs_check(ctx, &rooms, &videos, RunKind::Black));
+    out.extend(matches_check(ctx, &rooms, &videos));
     out
 }
 
@@ -220,6 +244,42 @@ impl<'a> Rooms<'a> {
             by_room.entry((s.inst, norm_room(t.s(s.room)))).or_default().push(i);
         }
         Rooms { t, by_room }
+    }
+
+    /// Whether any exam session was given at all (else runs are placed on
+    /// the clips themselves).
+    fn has_sessions(&self) -> bool {
+        !self.by_room.is_empty()
+    }
+
+    /// `(session id, start, end)` of the sessions of `inst` in `room` whose
+    /// window overlaps `(from, to)`, sorted by id.
+    fn windows(&self, inst: u32, room: &str, from: Ts, to: Ts) -> Vec<(String, Ts, Ts)> {
+        let (Some(list), Some(sessions)) = (self.by_room.get(&(inst, norm_room(room))), self.t.exam_sessions.as_ref())
+        else {
+            return Vec::new();
+        };
+        let mut out: Vec<(String, Ts, Ts)> = list
+            .iter()
+            .map(|&i| &sessions[i])
+            .filter(|s| s.start < to && s.end > from)
+            .map(|s| (self.t.s(s.id).to_string(), s.start, s.end))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The exam part of the session a clip of `inst`/`room` overlaps most.
+    fn part(&self, inst: u32, room: &str, from: Ts, to: Ts) -> Option<Part> {
+        let list = self.by_room.get(&(inst, norm_room(room)))?;
+        let sessions = self.t.exam_sessions.as_ref()?;
+        list.iter()
+            .map(|&i| &sessions[i])
+            .map(|s| ((s.end.min(to) - s.start.max(from)), s.part))
+            .filter(|(o, _)| *o > 0)
+            .max_by_key(|(o, _)| *o)
+            .map(|(_, p)| p)
     }
 
     /// Sessions of `inst` in `room` whose window overlaps `[from, to]`.
@@ -589,8 +649,30 @@ pub enum RunKind {
     Black,
 }
 
+/// Black or flat: by the whole frame's mean and contrast, or — because a
+/// recorder burns its OSD clock into the black "no signal" picture too,
+/// which lifts both — by the appearance grid: nearly every cell within
+/// `flat_std_max` levels of the median cell.
 fn is_dark(p: &Params, f: &FrameSample) -> bool {
-    f.mean <= p.black_mean_max || f.std <= p.flat_std_max
+    if f.mean <= p.black_mean_max || f.std <= p.flat_std_max {
+        return true;
+    }
+    if f.grid.is_empty() {
+        return false;
+    }
+    let mut hist = [0u32; 256];
+    for &v in &f.grid {
+        hist[v as usize] += 1;
+    }
+    let half = f.grid.len().div_ceil(2) as u32;
+    let mut acc = 0;
+    let med = hist.iter().position(|&h| {
+        acc += h;
+        acc >= half
+    });
+    let Some(med) = med else { return false };
+    let near = f.grid.iter().filter(|&&v| f32::from(v.abs_diff(med as u8)) <= p.flat_std_max).count();
+    near as f64 >= p.dark_cells_share * f.grid.len() as f64
 }
 
 /// Typical gap between samples (what one sample stands for).
@@ -600,9 +682,9 @@ fn step(frames: &[FrameSample]) -> f64 {
     g.get(g.len() / 2).copied().unwrap_or(0.0)
 }
 
-/// Runs `(first, last)` of frame indices with the property, at least `min_s` long.
-pub fn find_runs(frames: &[FrameSample], p: &Params, kind: RunKind) -> Vec<(usize, usize)> {
-    let dt = step(frames);
+/// Every run `(first, last)` of frame indices with the property, however
+/// short (a single dark sample is a run of one).
+fn raw_runs(frames: &[FrameSample], p: &Params, kind: RunKind) -> Vec<(usize, usize)> {
     let mut runs = Vec::new();
     let mut start: Option<usize> = None;
     let n = frames.len();
@@ -623,18 +705,7 @@ pub fn find_runs(frames: &[FrameSample], p: &Params, kind: RunKind) -> Vec<(usiz
         match (inside, start) {
             (true, None) => start = Some(if kind == RunKind::Frozen { i - 1 } else { i }),
             (false, Some(s)) => {
-                let e = i - 1;
-                let len = frames[e].t - frames[s].t + if kind == RunKind::Black { dt } else { 0.0 };
-                let (min, min_n) = if kind == RunKind::Black {
-                    (p.black_min_seconds, 1)
-                } else {
-                    (p.frozen_min_seconds, p.frozen_min_samples)
-                };
-                // a frozen run of k still transitions spans k + 1 samples
-                let n = if kind == RunKind::Black { e + 1 - s } else { e - s };
-                if len + 1e-9 >= min && n >= min_n {
-                    runs.push((s, e));
-                }
+                runs.push((s, i - 1));
                 start = None;
             }
             _ => {}
@@ -643,13 +714,138 @@ pub fn find_runs(frames: &[FrameSample], p: &Params, kind: RunKind) -> Vec<(usiz
     runs
 }
 
-fn runs_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video], kind: RunKind) -> Vec<Finding> {
+/// Seconds a run stands for: each sample covers one sampling step.
+fn run_seconds(frames: &[FrameSample], (s, e): (usize, usize), dt: f64) -> f64 {
+    frames[e].t - frames[s].t + dt
+}
+
+/// Whether a run is more than a glitch: enough consecutive samples *and*
+/// at least `*_min_seconds` (the floor under the per-session tolerance).
+fn is_long(frames: &[FrameSample], run: (usize, usize), dt: f64, p: &Params, kind: RunKind) -> bool {
+    let (s, e) = run;
+    let (min_s, min_n, n) = match kind {
+        RunKind::Black => (p.black_min_seconds, p.black_min_samples, e + 1 - s),
+        // a frozen run of k still transitions spans k + 1 samples
+        RunKind::Frozen => (p.frozen_min_seconds, p.frozen_min_samples, e - s),
+    };
+    n >= min_n.max(1) && run_seconds(frames, run, dt) + 1e-9 >= min_s
+}
+
+/// Runs `(first, last)` long enough to be more than a glitch.
+pub fn find_runs(frames: &[FrameSample], p: &Params, kind: RunKind) -> Vec<(usize, usize)> {
+    let dt = step(frames);
+    raw_runs(frames, p, kind).into_iter().filter(|&r| is_long(frames, r, dt, p, kind)).collect()
+}
+
+/// A unit of exam time a run can hide: a session of the clip's room, or
+/// (without sessions) the clip itself.
+#[derive(Default)]
+struct Unit {
+    len: f64,
+    hidden: f64,
+    /// Rows (run indices into the institution's list) that hide time in it.
+    runs: Vec<usize>,
+}
+
+/// One long run of one video.
+struct RunRow<'v, 'a> {
+    v: &'v Video<'a>,
+    s: usize,
+    e: usize,
+    secs: f64,
+}
+
+fn runs_check(ctx: &Ctx, rooms: &Rooms, videos: &[Video], kind: RunKind) -> Vec<Finding> {
+    let (t, p) = (ctx.t, &ctx.params.cctv);
     let (check, zh_what, en_what) = match kind {
         RunKind::Frozen => (CctvCheck::Frozen, "画面静止", "frozen picture"),
         RunKind::Black => (CctvCheck::Black, "黑屏或遮挡", "black or covered picture"),
     };
-    let mut out = Vec::new();
+    // pass 1: per institution, long runs placed on exam time; short runs
+    // (glitches) only counted, for the base-rate test of pass 2
+    struct Inst<'v, 'a> {
+        inst: u32,
+        runs: Vec<RunRow<'v, 'a>>,
+        units: HashMap<String, Unit>,
+        events: u64,
+        event_seconds: f64,
+        samples: u64,
+        footage_seconds: f64,
+    }
+    let mut insts: Vec<Inst> = Vec::new();
     for (inst, vs) in by_inst(videos) {
+        let mut it = Inst {
+            inst,
+            runs: Vec::new(),
+            units: HashMap::new(),
+            events: 0,
+            event_seconds: 0.0,
+            samples: 0,
+            footage_seconds: 0.0,
+        };
+        for v in vs.into_iter().filter(|v| v.readable()) {
+            let fr = &v.scan.frames;
+            let dt = step(fr);
+            it.samples += fr.len() as u64;
+            it.footage_seconds += v.scan.duration.max(0.0);
+            for run in raw_runs(fr, p, kind) {
+                let secs = run_seconds(fr, run, dt);
+                if !is_long(fr, run, dt, p, kind) {
+                    it.events += 1;
+                    it.event_seconds += secs;
+                    continue;
+                }
+                let k = it.runs.len();
+                let (w0, w1) = (v.wall0 as f64 + fr[run.0].t, v.wall0 as f64 + fr[run.0].t + secs);
+                let sessions = rooms.windows(v.c.inst, t.s(v.c.room), w0.floor() as Ts, w1.ceil() as Ts);
+                if sessions.is_empty() && rooms.has_sessions() {
+                    // outside every exam of the room: the empty room before or after
+                    it.events += 1;
+                    it.event_seconds += secs;
+                    continue;
+                }
+                if sessions.is_empty() {
+                    let u = it.units.entry(format!("video {}", v.id)).or_default();
+                    u.len = v.scan.duration.max(secs);
+                    u.hidden += secs;
+                    u.runs.push(k);
+                }
+                for (sid, a, b) in sessions {
+                    let u = it.units.entry(sid).or_default();
+                    u.len = (b - a) as f64;
+                    u.hidden += (w1.min(b as f64) - w0.max(a as f64)).max(0.0);
+                    u.runs.push(k);
+                }
+                it.runs.push(RunRow { v, s: run.0, e: run.1, secs });
+            }
+        }
+        insts.push(it);
+    }
+    // pass 2: short dropouts against the base rate of the other centres
+    // (quasi-binomial, dispersion from all centres, BH over centres)
+    let dropouts = dropout_test(p, &insts.iter().map(|i| (i.events, i.samples)).collect::<Vec<_>>());
+
+    let mut out = Vec::new();
+    for (ix, it) in insts.iter().enumerate() {
+        // lost units: hidden time beyond the per-session tolerance coverage uses
+        let mut lost: Vec<(&String, &Unit)> = it
+            .units
+            .iter()
+            .filter(|(_, u)| u.hidden + 1e-9 >= p.coverage_min_gap_seconds.min(u.len) && u.hidden > 0.0)
+            .collect();
+        lost.sort_by(|x, y| x.0.cmp(y.0));
+        let mut used = vec![false; it.runs.len()];
+        for (_, u) in &lost {
+            for &k in &u.runs {
+                used[k] = true;
+            }
+        }
+        let hidden: f64 = lost.iter().map(|(_, u)| u.hidden).sum();
+        let sev_lost = lost.iter().map(|(_, u)| (u.hidden / u.len.max(1e-9)).min(1.0)).fold(0.0, f64::max);
+        let drop = dropouts[ix].filter(|d| d.q <= p.dropout_q_max && d.excess > 0.0);
+        if lost.is_empty() && drop.is_none() {
+            continue;
+        }
         let mut table = EvidenceTable::new(
             &format!("{zh_what}时段"),
             &format!("Runs of {en_what}"),
@@ -661,78 +857,87 @@ fn runs_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video], kind: Run
                 ("from_wall_time", ColKind::Time),
                 ("to_wall_time", ColKind::Time),
                 ("seconds", ColKind::Number),
+                ("samples", ColKind::Number),
                 ("mean_luma", ColKind::Number),
                 ("max_motion", ColKind::Number),
             ],
         );
         let mut frames_ev = Vec::new();
-        let mut bad = 0.0;
-        let mut total = 0.0;
-        let mut worst: f64 = 0.0;
         let mut flags = Vec::new();
-        for v in vs.iter().filter(|v| v.readable()) {
-            let fr = &v.scan.frames;
-            total += v.scan.duration.max(0.0);
-            let runs = find_runs(fr, p, kind);
-            let dt = step(fr);
-            let mut vbad = 0.0;
-            for &(s, e) in &runs {
-                let secs = fr[e].t - fr[s].t + if kind == RunKind::Black { dt } else { 0.0 };
-                vbad += secs;
-                let mean = fr[s..=e].iter().map(|f| f.mean).sum::<f32>() / (e - s + 1) as f32;
-                let maxm = fr[s + 1..=e].iter().map(|f| f.motion).fold(0f32, f32::max);
-                table.push_limited(
-                    vec![
-                        v.id.to_string(),
-                        mmss(fr[s].t),
-                        mmss(fr[e].t),
-                        fmt_ts(v.wall(fr[s].t)),
-                        fmt_ts(v.wall(fr[e].t)),
-                        format!("{secs:.0}"),
-                        format!("{mean:.1}"),
-                        format!("{maxm:.3}"),
-                    ],
-                    p.evidence_rows_max,
-                );
-                if frames_ev.len() + 2 <= p.thumbnails_max {
-                    frames_ev.push(frame_ref(v, &fr[s], format!("{en_what} from / {zh_what}开始")));
-                    frames_ev.push(frame_ref(v, &fr[e], format!("{en_what} until / {zh_what}结束")));
-                }
-                for sid in rooms.overlapping(v.c.inst, t.s(v.c.room), v.wall(fr[s].t), v.wall(fr[e].t)) {
-                    flags.push((SubjectKind::Session, sid, 0.8));
-                }
+        for (k, r) in it.runs.iter().enumerate().filter(|(k, _)| used[*k]) {
+            let _ = k;
+            let (fr, v) = (&r.v.scan.frames, r.v);
+            let mean = fr[r.s..=r.e].iter().map(|f| f.mean).sum::<f32>() / (r.e - r.s + 1) as f32;
+            let maxm = fr[r.s + 1..=r.e].iter().map(|f| f.motion).fold(0f32, f32::max);
+            table.push_limited(
+                vec![
+                    v.id.to_string(),
+                    mmss(fr[r.s].t),
+                    mmss(fr[r.e].t),
+                    fmt_ts(v.wall(fr[r.s].t)),
+                    fmt_ts(v.wall(fr[r.e].t)),
+                    format!("{:.0}", r.secs),
+                    (r.e + 1 - r.s).to_string(),
+                    format!("{mean:.1}"),
+                    format!("{maxm:.3}"),
+                ],
+                p.evidence_rows_max,
+            );
+            if frames_ev.len() + 2 <= p.thumbnails_max {
+                frames_ev.push(frame_ref(v, &fr[r.s], format!("{en_what} from / {zh_what}开始")));
+                frames_ev.push(frame_ref(v, &fr[r.e], format!("{en_what} until / {zh_what}结束")));
             }
-            if !runs.is_empty() {
-                let share = (vbad / v.scan.duration.max(1e-9)).min(1.0);
-                worst = worst.max(share);
-                flags.push((SubjectKind::Video, v.id.to_string(), 0.5 + 0.5 * share));
-                bad += vbad;
+            let share = (r.secs / v.scan.duration.max(1e-9)).min(1.0);
+            flags.push((SubjectKind::Video, v.id.to_string(), share));
+        }
+        for (sid, u) in &lost {
+            if !sid.starts_with("video ") {
+                flags.push((SubjectKind::Session, sid.to_string(), (u.hidden / u.len.max(1e-9)).min(1.0)));
             }
         }
-        if table.total_rows == 0 {
-            continue;
-        }
-        let share = (bad / total.max(1e-9)).min(1.0);
-        // A run past the threshold already breaks the duty to record the
-        // whole exam (0.5); the worst video's affected share adds the rest.
-        let sev = 0.5 + 0.5 * worst;
+        // Severity: the exam time hidden, as the share of the worst-hit
+        // session (or clip); short dropouts only by the time they hide beyond
+        // the base rate of the other centres. No floor.
+        let sev_drop = drop.map_or(0.0, |d| d.excess * it.event_seconds / it.footage_seconds.max(1e-9));
+        let sev = ctx.severity(check, &Evidence::default().with_hidden_share(sev_lost.max(sev_drop).min(1.0)));
         let n = table.total_rows;
+        let (mut zh, mut en) = (
+            format!(
+                "{n} 段{zh_what}，遮蔽考试时间共 {:.0} 秒（{} 场次），最严重场次被遮蔽 {:.0}%",
+                hidden,
+                lost.len(),
+                100.0 * sev_lost
+            ),
+            format!(
+                "{n} runs of {en_what} hide {:.0} s of exam time in {} session(s); the worst session is {:.0}% hidden",
+                hidden,
+                lost.len(),
+                100.0 * sev_lost
+            ),
+        );
+        if let Some(d) = drop {
+            zh.push_str(&format!(
+                "；短暂中断 {} 次（其他考点基准预期 {:.1} 次，q = {:.2e}）",
+                it.events, d.expected, d.q
+            ));
+            en.push_str(&format!(
+                "; {} short dropouts where the other centres' base rate predicts {:.1} (q = {:.2e})",
+                it.events, d.expected, d.q
+            ));
+        }
         let method = match kind {
             RunKind::Frozen => (
-                format!("每 {:.0} 秒取一帧；相邻取样帧平均亮度差不超过 {} 级（无运动也无传感器噪声）且感知哈希相差不超过 {} 位，持续至少 {:.0} 秒视为画面静止。标定：静止画面经 x264 编码差值 ≤ 0.007，最安静的诚信演示考场 ≥ 0.016，有摄像机噪声的考场 0.3–0.7，有人走动 4–6。", p.interval_seconds, p.frozen_motion_max, p.frozen_hash_max, p.frozen_min_seconds),
-                format!("One frame every {:.0} s; consecutive samples whose mean absolute luma difference is at most {} levels (no motion and no sensor noise) and whose perceptual hashes differ by at most {} bits, for at least {:.0} s, are a frozen picture. Calibration: a still picture re-encoded by x264 measured ≤ 0.007 (I-frame flicker), the quietest honest demo room ≥ 0.016, a room with camera noise 0.3–0.7, people walking 4–6.", p.interval_seconds, p.frozen_motion_max, p.frozen_hash_max, p.frozen_min_seconds),
+                format!("每 {:.0} 秒取一帧；相邻取样帧平均亮度差不超过 {} 级（无运动也无传感器噪声）且感知哈希相差不超过 {} 位，连续至少 {} 次、至少 {:.0} 秒视为画面静止；落在考试时间内、每场累计超过与覆盖检查相同的容差（{:.0} 秒或整场）时计为失去录像覆盖，严重度为被遮蔽的场次时间比例。更短的静止（设备重复帧）只按其频率与其他考点的基准比较（准二项检验，离散度由各考点估计，BH 校正）。", p.interval_seconds, p.frozen_motion_max, p.frozen_hash_max, p.frozen_min_samples, p.frozen_min_seconds, p.coverage_min_gap_seconds),
+                format!("One frame every {:.0} s; consecutive samples whose mean absolute luma difference is at most {} levels (no motion, no sensor noise) and whose perceptual hashes differ by at most {} bits, over at least {} transitions and {:.0} s, are a frozen run. Runs inside exam sessions that hide more of a session than the tolerance missing_coverage uses ({:.0} s, or the whole session) are lost coverage; severity is the hidden share of the worst-hit session. Shorter freezes (repeated frames) are only tested by their rate against the other centres' base rate (quasi-binomial, dispersion estimated across centres, BH over centres).", p.interval_seconds, p.frozen_motion_max, p.frozen_hash_max, p.frozen_min_samples, p.frozen_min_seconds, p.coverage_min_gap_seconds),
             ),
             RunKind::Black => (
-                format!("平均亮度 ≤ {} 或亮度标准差 ≤ {}（黑屏或镜头被遮挡、画面无内容）持续至少 {:.0} 秒。", p.black_mean_max, p.flat_std_max, p.black_min_seconds),
-                format!("Mean luma ≤ {} or luma standard deviation ≤ {} (black, covered lens or blank picture) for at least {:.0} s.", p.black_mean_max, p.flat_std_max, p.black_min_seconds),
+                format!("平均亮度 ≤ {} 或亮度标准差 ≤ {}（黑屏、镜头遮挡、无内容）连续至少 {} 个取样、至少 {:.0} 秒；落在考试时间内、每场累计超过与覆盖检查相同的容差（{:.0} 秒或整场）时计为失去录像覆盖，严重度为被遮蔽的场次时间比例。一两帧黑屏（摄像机故障）不作证据，只按其频率与其他考点的基准比较（准二项检验，BH 校正）。", p.black_mean_max, p.flat_std_max, p.black_min_samples, p.black_min_seconds, p.coverage_min_gap_seconds),
+                format!("Mean luma ≤ {} or luma standard deviation ≤ {} (black, covered lens, blank picture) over at least {} consecutive samples and {:.0} s. Runs inside exam sessions that hide more of a session than the tolerance missing_coverage uses ({:.0} s, or the whole session) are lost coverage; severity is the hidden share of the worst-hit session. One or two black frames (camera glitches) are not evidence: only their rate is tested against the other centres' base rate (quasi-binomial, BH over centres).", p.black_mean_max, p.flat_std_max, p.black_min_samples, p.black_min_seconds, p.coverage_min_gap_seconds),
             ),
         };
-        let mut f = Finding::new(t.inst_id(inst), check, sev)
-            .stat(bad, None)
-            .summary(
-                format!("{n} 段{zh_what}，共 {:.0} 秒，占录像总时长 {:.1}%", bad, 100.0 * share),
-                format!("{n} runs of {en_what}, {:.0} s in all, {:.1}% of the footage", bad, 100.0 * share),
-            )
+        let mut f = Finding::new(t.inst_id(it.inst), check, sev)
+            .stat(hidden, drop.map(|d| d.q))
+            .summary(zh, en)
             .method(method.0, method.1)
             .evidence(table);
         f.frames = frames_ev;
@@ -744,9 +949,79 @@ fn runs_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video], kind: Run
     out
 }
 
+/// The base-rate test of short dropouts of one centre.
+#[derive(Debug, Clone, Copy)]
+struct Dropouts {
+    expected: f64,
+    /// Events beyond the expectation, as a share of the centre's events.
+    excess: f64,
+    q: f64,
+}
+
+/// Per centre `(events, samples)`: the events' upper tail against the
+/// pooled rate of the *other* centres (quasi-binomial, φ from the median
+/// squared Pearson residual across centres, floored at 1), BH-adjusted over centres. `None` for
+/// every centre when fewer than `dropout_min_centres` have samples
+/// (no base rate: inconclusive).
+fn dropout_test(p: &Params, units: &[(u64, u64)]) -> Vec<Option<Dropouts>> {
+    let with: Vec<usize> = (0..units.len()).filter(|&i| units[i].1 > 0).collect();
+    if with.len() < p.dropout_min_centres.max(2) {
+        return vec![None; units.len()];
+    }
+    let (k_all, n_all): (u64, u64) = with.iter().fold((0, 0), |(k, n), &i| (k + units[i].0, n + units[i].1));
+    let p0 = k_all as f64 / n_all as f64;
+    // φ robustly: the median squared Pearson residual over the median of
+    // χ²(1) (0.4549), so that the centres being tested do not inflate it
+    let mut z2: Vec<f64> = with
+        .iter()
+        .map(|&i| {
+            let (k, n) = (units[i].0 as f64, units[i].1 as f64);
+            let e = n * p0;
+            if e > 0.0 && p0 < 1.0 {
+                (k - e).powi(2) / (e * (1.0 - p0))
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    z2.sort_by(f64::total_cmp);
+    let phi = (crate::stats::robust::quantile_sorted(&z2, 0.5) / 0.4549).max(1.0);
+    let mut ps = Vec::new();
+    let mut info = Vec::new();
+    for &i in &with {
+        let (k, n) = units[i];
+        let (ko, no) = (k_all - k, n_all - n);
+        // a rate of zero elsewhere is not a base rate (one event would be
+        // infinitely surprising): use half an event
+        let rate = (ko as f64).max(0.5) / no.max(1) as f64;
+        let expected = rate * n as f64;
+        let pv = crate::stats::funnel::quasi_binomial_upper(k as f64, n as f64, rate.min(1.0), phi);
+        ps.push(pv);
+        info.push((i, expected, if k > 0 { ((k as f64 - expected) / k as f64).max(0.0) } else { 0.0 }));
+    }
+    let qs = crate::stats::fdr::bh_adjust(&ps);
+    let mut out = vec![None; units.len()];
+    for ((i, expected, excess), q) in info.into_iter().zip(qs) {
+        out[i] = Some(Dropouts { expected, excess, q });
+    }
+    out
+}
+
 // ------------------------------------------------------- re-use and loops
 
-/// A verified match of footage between two videos (or one video at a lag).
+/// A clip as the matcher sees it: its samples and where they sit on the clock.
+#[derive(Debug, Clone, Copy)]
+pub struct Clip<'a> {
+    pub scan: &'a VideoScan,
+    /// Wall-clock time of `t = 0` (frame names' own time, else the claim).
+    pub wall0: Ts,
+    pub inst: u32,
+    /// Exam part of the session the clip covers (matched by room and time).
+    pub part: Option<Part>,
+}
+
+/// A candidate match of footage between two clips (or one clip at a lag),
+/// tested against other recordings at the same clock alignment.
 #[derive(Debug, Clone)]
 pub struct Match {
     pub a: usize,
@@ -756,38 +1031,96 @@ pub struct Match {
     /// Matched sample pairs (frame index in a, frame index in b).
     pub pairs: Vec<(usize, usize)>,
     pub mean_distance: f64,
+    /// Median over the counted blocks of the other recordings' median distance.
     pub null_median: f64,
-    /// Robust z of `mean_distance` below the other offsets' median.
+    /// Fewest other recordings any counted block was compared with.
+    pub null_recordings: usize,
+    /// Blocks compared, and blocks where the pair was closer than every
+    /// other recording at that clock time.
+    pub blocks: usize,
+    pub beaten: usize,
+    /// Stouffer z over the blocks' robust z values.
     pub z: f64,
+    pub p: f64,
+    /// BH-adjusted over the family (see [`Matches::family`]).
+    pub q: f64,
+    /// Aligned samples whose decoded pictures are the same (all hashes and
+    /// luma statistics equal): frame-level identity, which needs no null.
+    pub identical: usize,
+}
+
+/// What the matcher tested and found.
+#[derive(Debug, Clone, Default)]
+pub struct Matches {
+    /// Candidates with `q ≤ match_q_max`.
+    pub found: Vec<Match>,
+    /// Candidates tested against the clock-aligned null.
+    pub tested: usize,
+    /// Candidates with too few comparable recordings (no verdict).
+    pub inconclusive: usize,
+    /// Size of the BH family: every (pair of clips, offset) the index voted for.
+    pub family: usize,
 }
 
 fn eligible(p: &Params, f: &FrameSample) -> bool {
     f.fg_hash.count_ones() >= p.min_fg_bits && f.motion_hash.count_ones() >= p.min_motion_bits
 }
 
-fn dist(a: &FrameSample, b: &FrameSample) -> u32 {
-    hamming(a.fg_hash, b.fg_hash) + hamming(a.motion_hash, b.motion_hash)
+/// The same decoded picture with the same change from the previous sample:
+/// every hash equal and mean/contrast within `identity_luma_max` levels.
+/// Only moving samples are compared (an empty or frozen room is not
+/// specific to one recording), so two real recordings never agree on a run
+/// of them; a copy of the decoded frames (re-muxed, renamed, re-packed
+/// stills) does.
+fn same_picture(p: &Params, a: &FrameSample, b: &FrameSample) -> bool {
+    a.dhash == b.dhash
+        && a.phash == b.phash
+        && a.fg_hash == b.fg_hash
+        && a.motion_hash == b.motion_hash
+        && (a.mean - b.mean).abs() <= p.identity_luma_max
+        && (a.std - b.std).abs() <= p.identity_luma_max
+}
+
+/// Distance of two samples for the clock-aligned test: on the appearance
+/// grid when both have one (mean absolute luma difference per cell after
+/// removing each frame's mean level, so a brighter re-encode or daylight
+/// does not count), else foreground + motion map bits.
+fn dist(a: &FrameSample, b: &FrameSample) -> f64 {
+    if !a.grid.is_empty() && a.grid.len() == b.grid.len() {
+        let n = a.grid.len() as f64;
+        let ma = a.grid.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+        let mb = b.grid.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+        return a.grid.iter().zip(&b.grid).map(|(&x, &y)| (f64::from(x) - ma - f64::from(y) + mb).abs()).sum::<f64>()
+            / n;
+    }
+    f64::from(hamming(a.fg_hash, b.fg_hash) + hamming(a.motion_hash, b.motion_hash))
 }
 
 /// Aligned eligible pairs of `a` and `b` at offset `d` (`t_b ≈ t_a + d`).
 fn align(p: &Params, a: &[FrameSample], b: &[FrameSample], d: f64, tol: f64) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
-    let mut j = 0;
     for (i, fa) in a.iter().enumerate() {
         if !eligible(p, fa) {
             continue;
         }
-        let target = fa.t + d;
-        while j + 1 < b.len() && (b[j + 1].t - target).abs() <= (b[j].t - target).abs() {
-            j += 1;
-        }
-        if let Some(fb) = b.get(j) {
-            if (fb.t - target).abs() <= tol && eligible(p, fb) {
+        if let Some(j) = nearest(b, fa.t + d, tol) {
+            if eligible(p, &b[j]) {
                 out.push((i, j));
             }
         }
     }
     out
+}
+
+/// Index of the sample of `f` nearest to `t`, if within `tol`.
+fn nearest(f: &[FrameSample], t: f64, tol: f64) -> Option<usize> {
+    let k = f.partition_point(|x| x.t < t);
+    let best = [k.checked_sub(1), Some(k)]
+        .into_iter()
+        .flatten()
+        .filter(|&j| j < f.len())
+        .min_by(|&x, &y| (f[x].t - t).abs().total_cmp(&(f[y].t - t).abs()))?;
+    ((f[best].t - t).abs() <= tol).then_some(best)
 }
 
 /// Median time between consecutive samples (0 for fewer than two).
@@ -804,21 +1137,141 @@ fn mean_dist(a: &[FrameSample], b: &[FrameSample], pairs: &[(usize, usize)]) -> 
     if pairs.is_empty() {
         return f64::INFINITY;
     }
-    pairs.iter().map(|&(i, j)| f64::from(dist(&a[i], &b[j]))).sum::<f64>() / pairs.len() as f64
+    pairs.iter().map(|&(i, j)| dist(&a[i], &b[j])).sum::<f64>() / pairs.len() as f64
 }
 
-/// Finds verified matches among the given scans. `same_video_only`:
-/// loops (a == b, lag ≥ loop_min_lag) vs re-use (a != b).
-pub fn find_matches(p: &Params, scans: &[&VideoScan]) -> Vec<Match> {
-    // 1. index the eligible frames of every readable scan
+/// The clock-aligned null of one candidate: per block of the matched span,
+/// the distances of `a` to every other recording `c` sampled at the same
+/// clock time (time of day) as `b`'s matched samples. Whatever is locked to
+/// the clock (OSD, timetable, routines, daylight, the empty room) is shared
+/// by `b` and the `c`s and cancels. `None` when no block has enough
+/// comparable recordings (inconclusive).
+struct Null {
+    null_median: f64,
+    null_recordings: usize,
+    blocks: usize,
+    beaten: usize,
+    z: f64,
+}
+
+fn clock_null(p: &Params, clips: &[Clip], a: usize, b: usize, pairs: &[(usize, usize)], tol: f64) -> Option<Null> {
+    let (fa, fb) = (&clips[a].scan.frames, &clips[b].scan.frames);
+    let t0 = fa[pairs[0].0].t;
+    let block_len = p.null_block_seconds.max(1e-3);
+    let block_of = |i: usize| ((fa[i].t - t0) / block_len).floor().max(0.0) as usize;
+    let nb = block_of(pairs[pairs.len() - 1].0) + 1;
+    let mut obs = vec![(0.0f64, 0usize); nb];
+    for &(i, j) in pairs {
+        let o = &mut obs[block_of(i)];
+        o.0 += dist(&fa[i], &fb[j]);
+        o.1 += 1;
+    }
+    let obs: Vec<Option<f64>> = obs.iter().map(|&(s, n)| (n > 0).then(|| s / n as f64)).collect();
+    // other recordings, the same exam part first (then the rest, if too few)
+    let (sa, sb) = (&clips[a].scan.sha256, &clips[b].scan.sha256);
+    let mut order: Vec<usize> = (0..clips.len())
+        .filter(|&c| {
+            let s = clips[c].scan;
+            c != a
+                && c != b
+                && s.error.is_none()
+                && !s.frames.is_empty()
+                && (s.sha256.is_empty() || (&s.sha256 != sa && &s.sha256 != sb))
+        })
+        .collect();
+    order.sort_by_key(|&c| {
+        (clips[c].part != clips[b].part || clips[b].part.is_none(), clips[c].inst != clips[b].inst, c)
+    });
+    let counts: Vec<usize> = {
+        let mut n = vec![0usize; nb];
+        for &(i, _) in pairs {
+            n[block_of(i)] += 1;
+        }
+        n
+    };
+    // per other recording, its mean distance to A in each block it covers
+    let mut others: Vec<Vec<Option<f64>>> = Vec::new();
+    for c in order {
+        if others.len() >= p.null_max_recordings {
+            break;
+        }
+        let fc = &clips[c].scan.frames;
+        let shift = (clips[b].wall0 - clips[c].wall0).rem_euclid(86_400) as f64;
+        let mut sums = vec![(0.0f64, 0usize); nb];
+        for &(i, j) in pairs {
+            let tb = fb[j].t;
+            let hit = [tb + shift, tb + shift - 86_400.0].into_iter().find_map(|tc| nearest(fc, tc, tol));
+            if let Some(k) = hit.filter(|&k| eligible(p, &fc[k])) {
+                let s = &mut sums[block_of(i)];
+                s.0 += dist(&fa[i], &fc[k]);
+                s.1 += 1;
+            }
+        }
+        // a recording stands in a block when it covers at least half its samples
+        let row: Vec<Option<f64>> =
+            sums.iter().zip(&counts).map(|(&(s, n), &want)| (n > 0 && 2 * n >= want).then(|| s / n as f64)).collect();
+        if row.iter().any(Option::is_some) {
+            others.push(row);
+        }
+    }
+    // stage 1, per block: robust z of B and of every other recording
+    // against the other recordings at that clock time
+    let mut z_b = Vec::new();
+    let mut z_c: Vec<Vec<f64>> = vec![Vec::new(); others.len()];
+    let mut medians = Vec::new();
+    let (mut beaten, mut fewest) = (0, usize::MAX);
+    for blk in 0..nb {
+        let Some(s) = obs[blk] else { continue };
+        let mut vals: Vec<f64> = others.iter().filter_map(|r| r[blk]).collect();
+        if vals.len() < p.null_min_recordings.max(2) {
+            continue;
+        }
+        vals.sort_by(f64::total_cmp);
+        let med = crate::stats::robust::quantile_sorted(&vals, 0.5);
+        let mad = (1.4826 * crate::stats::robust::mad(&vals)).max(p.null_mad_floor);
+        let z = |x: f64| ((med - x) / mad).clamp(-p.null_block_z_cap, p.null_block_z_cap);
+        z_b.push(z(s));
+        for (k, r) in others.iter().enumerate() {
+            if let Some(x) = r[blk] {
+                z_c[k].push(z(x));
+            }
+        }
+        medians.push(med);
+        beaten += usize::from(s < vals[0]);
+        fewest = fewest.min(vals.len());
+    }
+    let k = z_b.len();
+    if k == 0 {
+        return None;
+    }
+    // stage 2, per recording: B's mean block z against the other
+    // recordings' own (a room that resembles A all session long, e.g. the
+    // same seating, is in the null too, so persistence is not evidence)
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let t_b = mean(&z_b);
+    let mut t_c: Vec<f64> = z_c.iter().filter(|v| 2 * v.len() >= k && !v.is_empty()).map(|v| mean(v)).collect();
+    if t_c.len() < p.null_min_recordings.max(2) {
+        return None;
+    }
+    t_c.sort_by(f64::total_cmp);
+    let med = crate::stats::robust::quantile_sorted(&t_c, 0.5);
+    let scale = (1.4826 * crate::stats::robust::mad(&t_c)).max(p.null_scale_floor);
+    medians.sort_by(f64::total_cmp);
+    Some(Null { null_median: medians[k / 2], null_recordings: fewest, blocks: k, beaten, z: (t_b - med) / scale })
+}
+
+/// Finds candidate matches among the clips through the hash index and
+/// tests each against the clock-aligned null; BH over the family.
+pub fn find_matches(p: &Params, clips: &[Clip]) -> Matches {
+    // 1. index the eligible frames of every readable clip
     let mut refs: Vec<(usize, usize)> = Vec::new();
     let mut keys: Vec<Key> = Vec::new();
     let mut places: Vec<Place> = Vec::new();
-    for (v, s) in scans.iter().enumerate() {
-        if s.error.is_some() {
+    for (v, c) in clips.iter().enumerate() {
+        if c.scan.error.is_some() {
             continue;
         }
-        for (i, f) in s.frames.iter().enumerate() {
+        for (i, f) in c.scan.frames.iter().enumerate() {
             if eligible(p, f) {
                 refs.push((v, i));
                 keys.push(Key { fg: f.fg_hash, motion: f.motion_hash, phash: f.phash });
@@ -832,7 +1285,7 @@ pub fn find_matches(p: &Params, scans: &[&VideoScan]) -> Vec<Match> {
         phash: p.index_phash_max,
         bucket_cap: p.index_bucket_cap,
     };
-    // 2. candidate pairs vote for (video a, video b, offset bucket)
+    // 2. candidate pairs vote for (clip a, clip b, offset bucket)
     let step_s = p.interval_seconds.max(1e-3);
     let mut votes: HashMap<(usize, usize, i64), Vec<f64>> = HashMap::new();
     let lm = Landmarks { fanout: p.landmark_fanout, max_gap: p.landmark_max_gap_seconds, step: p.landmark_gap_seconds };
@@ -845,32 +1298,38 @@ pub fn find_matches(p: &Params, scans: &[&VideoScan]) -> Vec<Match> {
         if ra > rb {
             std::mem::swap(&mut ra, &mut rb);
         }
-        let (ta, tb) = (scans[ra.0].frames[ra.1].t, scans[rb.0].frames[rb.1].t);
+        let (ta, tb) = (clips[ra.0].scan.frames[ra.1].t, clips[rb.0].scan.frames[rb.1].t);
         let d = tb - ta;
         if ra.0 == rb.0 && d.abs() < p.loop_min_lag_seconds {
             continue;
         }
+        // two files of the same moment (overlapping exports of one camera)
+        let wall_gap = (clips[rb.0].wall0 - clips[ra.0].wall0) as f64 + d;
+        if ra.0 != rb.0 && wall_gap.abs() <= p.reuse_same_time_seconds {
+            continue;
+        }
         votes.entry((ra.0, rb.0, (d / step_s).round() as i64)).or_default().push(d);
     }
-    // 3. verify the best-voted offsets of each pair along their diagonal
+    let family = votes.len();
+    // 3. test the best-voted offsets of each pair
     let mut cands: Vec<((usize, usize, i64), Vec<f64>)> =
         votes.into_iter().filter(|(_, v)| v.len() >= p.match_min_votes).collect();
     cands.sort_by(|x, y| y.1.len().cmp(&x.1.len()).then(x.0.cmp(&y.0)));
 
     let mut done: Vec<(usize, usize, f64)> = Vec::new();
     let mut tried: HashMap<(usize, usize), usize> = HashMap::new();
-    let mut out = Vec::new();
+    let mut tested: Vec<Match> = Vec::new();
+    let mut inconclusive = 0;
     for ((a, b, _), mut ds) in cands {
         let n_tried = tried.entry((a, b)).or_default();
         if *n_tried >= p.match_candidates_per_pair {
             continue;
         }
-        *n_tried += 1;
         ds.sort_by(f64::total_cmp);
         let d = ds[ds.len() / 2];
-        let (fa, fb) = (&scans[a].frames, &scans[b].frames);
+        let (fa, fb) = (&clips[a].scan.frames, &clips[b].scan.frames);
         let spacing = median_spacing(fa).max(median_spacing(fb)).max(step_s);
-        // neighbours of a verified offset (a sample or two away) are the same match
+        // neighbours of a tested offset (a sample or two away) are the same match
         if done.iter().any(|&(x, y, e)| x == a && y == b && (e - d).abs() < 3.0 * spacing) {
             continue;
         }
@@ -883,91 +1342,230 @@ pub fn find_matches(p: &Params, scans: &[&VideoScan]) -> Vec<Match> {
         if span < p.match_min_seconds {
             continue;
         }
-        let score = mean_dist(fa, fb, &pairs);
-        // null: the same pair of videos at every other offset with enough overlap
-        let (lo, hi) = (
-            fb.first().map_or(0.0, |f| f.t) - fa.last().map_or(0.0, |f| f.t),
-            fb.last().map_or(0.0, |f| f.t) - fa.first().map_or(0.0, |f| f.t),
-        );
-        // Null offsets keep the candidate's phase against the sampling grid
-        // (d + k·spacing): on sparse samples (keyframes every 15 s, say) an
-        // offset off that grid aligns no frames at all and would say nothing.
-        let mut nulls = Vec::new();
-        // Within one video the null is lag-local, lags in [d/2, 2d]: footage
-        // resembles itself more at short lags than at long ones (people sit
-        // still, the proctor pauses), so long lags would make any short lag
-        // of a quiet room look like a loop.
-        let (lo, hi) = if a == b { ((d / 2.0).max(p.loop_min_lag_seconds), hi.min(2.0 * d)) } else { (lo, hi) };
-        let (k0, k1) = (((lo - d) / spacing).ceil() as i64, ((hi - d) / spacing).floor() as i64);
-        // at most `match_null_offsets` offsets, evenly spread (cost bound on long videos)
-        let stride = ((k1 - k0 + 1) as usize).div_ceil(p.match_null_offsets.max(1)).max(1) as i64;
-        let mut k = k0;
-        while k <= k1 {
-            let dn = d + k as f64 * spacing;
-            k += stride;
-            // within one video only positive lags are distinct
-            if (dn - d).abs() < 3.0 * spacing || (a == b && dn < p.loop_min_lag_seconds) {
-                continue;
-            }
-            let pn = align(p, fa, fb, dn, tol_t);
-            if pn.len() >= p.match_min_frames.min(pairs.len()) {
-                nulls.push(mean_dist(fa, fb, &pn));
-            }
-        }
-        if nulls.len() < p.match_min_nulls.max(1) {
+        *n_tried += 1;
+        done.push((a, b, d));
+        let mean_distance = mean_dist(fa, fb, &pairs);
+        let same = pairs.iter().filter(|&&(i, j)| same_picture(p, &fa[i], &fb[j])).count();
+        if same >= p.match_min_frames && same as f64 >= p.identity_share_min * pairs.len() as f64 {
+            tested.push(Match {
+                a,
+                b,
+                offset: d,
+                pairs,
+                mean_distance,
+                null_median: f64::NAN,
+                null_recordings: 0,
+                blocks: 0,
+                beaten: 0,
+                z: f64::INFINITY,
+                p: 0.0,
+                q: 1.0,
+                identical: same,
+            });
             continue;
         }
-        nulls.sort_by(f64::total_cmp);
-        let med = nulls[nulls.len() / 2];
-        let mut dev: Vec<f64> = nulls.iter().map(|x| (x - med).abs()).collect();
-        dev.sort_by(f64::total_cmp);
-        // robust z against the other offsets (median/MAD: a looped copy's other
-        // true offsets do not inflate the spread); MAD floored at half a bit
-        let mad = (1.4826 * dev[dev.len() / 2]).max(0.5);
-        let z = (med - score) / mad;
-        if z >= p.match_z_min && score <= p.match_distance_ratio_max * med {
-            done.push((a, b, d));
-            out.push(Match { a, b, offset: d, pairs, mean_distance: score, null_median: med, z });
-        }
+        let Some(null) = clock_null(p, clips, a, b, &pairs, tol_t) else {
+            inconclusive += 1;
+            continue;
+        };
+        tested.push(Match {
+            a,
+            b,
+            offset: d,
+            pairs,
+            mean_distance,
+            null_median: null.null_median,
+            null_recordings: null.null_recordings,
+            blocks: null.blocks,
+            beaten: null.beaten,
+            z: null.z,
+            p: crate::stats::funnel::norm_upper(null.z),
+            q: 1.0,
+            identical: 0,
+        });
     }
-    out.sort_by(|x, y| (x.a, x.b).cmp(&(y.a, y.b)).then(x.offset.total_cmp(&y.offset)));
-    out
+    // 4. BH over the whole family: offsets voted for but never tested count
+    // as tested with p = 1 (they had less support than those tested)
+    let family = family.max(tested.len());
+    let mut ps: Vec<f64> = tested.iter().map(|m| m.p).collect();
+    ps.resize(family, 1.0);
+    let qs = crate::stats::fdr::bh_adjust(&ps);
+    for (m, q) in tested.iter_mut().zip(qs) {
+        m.q = q;
+    }
+    let n_tested = tested.len();
+    // …and an effect size: a copy is far closer than the other recordings
+    // are, not a little (a pair picked by the index for its near-identical
+    // samples is always a little closer; that is the selection, not a copy)
+    let mut found: Vec<Match> = tested
+        .into_iter()
+        .filter(|m| {
+            m.identical > 0
+                || (m.q <= p.match_q_max && m.z > 0.0 && m.mean_distance <= p.match_distance_ratio_max * m.null_median)
+        })
+        .collect();
+    found.sort_by(|x, y| (x.a, x.b).cmp(&(y.a, y.b)).then(x.offset.total_cmp(&y.offset)));
+    Matches { found, tested: n_tested, inconclusive, family }
 }
 
-fn matches_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video]) -> Vec<Finding> {
-    let scans: Vec<&VideoScan> = videos.iter().map(|v| v.scan).collect();
-    let matches = find_matches(p, &scans);
-    // (institution, check) → rows, frames, flags, severity
+/// Whether a clip's own evidence agrees with its claim: frame-name times at
+/// the claimed start, real duration at the claimed length. Of two copies of
+/// one recording, the one that fits its claim is the likely original.
+fn fits_claim(p: &Params, v: &Video) -> bool {
+    let c = v.c;
+    let start_ok =
+        v.scan.wall_start.is_none_or(|ws| ((ws - c.claimed_start) as f64).abs() <= p.claim_tolerance_seconds);
+    let len_ok = c.claimed_end.is_none_or(|end| {
+        let claimed = (end - c.claimed_start) as f64;
+        (v.scan.duration - claimed).abs() <= p.claim_tolerance_seconds.max(p.claim_tolerance_share * claimed)
+    });
+    start_ok && len_ok
+}
+
+/// One piece of re-use or loop evidence, before it is attributed.
+struct Hit<'v, 'a> {
+    check: CctvCheck,
+    va: &'v Video<'a>,
+    vb: &'v Video<'a>,
+    /// Video times of the matched span in a and b, and a middle pair of frames.
+    a_span: (f64, f64),
+    b_span: (f64, f64),
+    mid: Option<(usize, usize)>,
+    samples: usize,
+    mean_distance: Option<f64>,
+    null_median: Option<f64>,
+    null_recordings: Option<usize>,
+    beaten: Option<(usize, usize)>,
+    q: Option<f64>,
+    sev: f64,
+    kind_en: &'static str,
+}
+
+fn matches_check(ctx: &Ctx, rooms: &Rooms, videos: &[Video]) -> Vec<Finding> {
+    let (t, p) = (ctx.t, &ctx.params.cctv);
+    let mut hits: Vec<Hit> = Vec::new();
+    // 1. identical files: the same bytes claimed for another time or room
+    let mut by_sha: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, v) in videos.iter().enumerate() {
+        if v.readable() && !v.scan.sha256.is_empty() && v.scan.duration > 0.0 {
+            by_sha.entry(v.scan.sha256.as_str()).or_default().push(i);
+        }
+    }
+    let mut groups: Vec<Vec<usize>> = by_sha.into_values().filter(|g| g.len() > 1).collect();
+    groups.sort();
+    for g in groups {
+        let first = &videos[g[0]];
+        for &k in &g[1..] {
+            let other = &videos[k];
+            let same_claim = (first.c.inst, norm_room(t.s(first.c.room)))
+                == (other.c.inst, norm_room(t.s(other.c.room)))
+                && ((first.c.claimed_start - other.c.claimed_start) as f64).abs() <= p.reuse_same_time_seconds;
+            if same_claim {
+                continue; // one recording listed twice
+            }
+            let dur = first.scan.duration;
+            hits.push(Hit {
+                check: CctvCheck::Reused,
+                va: first,
+                vb: other,
+                a_span: (0.0, dur),
+                b_span: (0.0, dur),
+                mid: (!first.scan.frames.is_empty())
+                    .then_some((first.scan.frames.len() / 2, first.scan.frames.len() / 2)),
+                samples: first.scan.frames.len(),
+                mean_distance: Some(0.0),
+                null_median: None,
+                null_recordings: None,
+                beaten: None,
+                q: None,
+                sev: ctx.severity(CctvCheck::Reused, &Evidence::default().with_q(0.0).with_effect(1.0)),
+                kind_en: "identical file (same SHA-256)",
+            });
+        }
+    }
+    // 2. the same frames: index candidates against the clock-aligned null
+    let clips: Vec<Clip> = videos
+        .iter()
+        .map(|v| Clip {
+            scan: v.scan,
+            wall0: v.wall0,
+            inst: v.c.inst,
+            part: rooms.part(v.c.inst, t.s(v.c.room), v.wall0, v.wall0 + v.scan.duration.round() as Ts),
+        })
+        .collect();
+    let m = find_matches(p, &clips);
+    for mt in &m.found {
+        let (va, vb) = (&videos[mt.a], &videos[mt.b]);
+        // identical files are already evidence at full strength
+        if mt.a != mt.b && !va.scan.sha256.is_empty() && va.scan.sha256 == vb.scan.sha256 {
+            continue;
+        }
+        let (fa, fb) = (&va.scan.frames, &vb.scan.frames);
+        let (i0, j0) = mt.pairs[0];
+        let (i1, j1) = mt.pairs[mt.pairs.len() - 1];
+        // Severity: the strength of the evidence (−log10 q, full at the
+        // configured level) times the share of blocks where the pair was
+        // closer than every other recording at that clock time. No floor.
+        // Severity (the check's form): the strength of q times the effect,
+        // the identical share for frame-level identity (q = 0), else how
+        // much closer B is to A than the other recordings' median
+        // (1 − distance ratio). No floor.
+        let check = if mt.a == mt.b { CctvCheck::Loop } else { CctvCheck::Reused };
+        let ev = if mt.identical > 0 {
+            Evidence::default().with_q(0.0).with_effect(mt.identical as f64 / mt.pairs.len() as f64)
+        } else {
+            Evidence::default().with_q(mt.q).with_effect((1.0 - mt.mean_distance / mt.null_median.max(1e-9)).max(0.0))
+        };
+        let sev = ctx.severity(check, &ev);
+        let stat = mt.identical == 0;
+        hits.push(Hit {
+            check,
+            va,
+            vb,
+            a_span: (fa[i0].t, fa[i1].t),
+            b_span: (fb[j0].t, fb[j1].t),
+            mid: Some(mt.pairs[mt.pairs.len() / 2]),
+            samples: mt.pairs.len(),
+            mean_distance: Some(mt.mean_distance),
+            null_median: stat.then_some(mt.null_median),
+            null_recordings: stat.then_some(mt.null_recordings),
+            beaten: stat.then_some((mt.beaten, mt.blocks)),
+            q: stat.then_some(mt.q),
+            sev,
+            kind_en: if stat {
+                "same frames (against other recordings at the same clock time)"
+            } else {
+                "identical decoded pictures"
+            },
+        });
+    }
+    // 3. attribute and collect per (institution, check)
     struct Acc {
         table: EvidenceTable,
         frames: Vec<FrameRef>,
         flags: Vec<(SubjectKind, String, f64)>,
         sev: f64,
-        best_z: f64,
+        best_q: Option<f64>,
+        identical: usize,
         n: usize,
     }
     let mut acc: HashMap<(u32, CctvCheck), Acc> = HashMap::new();
-    for m in &matches {
-        let (va, vb) = (&videos[m.a], &videos[m.b]);
-        let (fa, fb) = (&va.scan.frames, &vb.scan.frames);
-        let (i0, j0) = m.pairs[0];
-        let (i1, j1) = m.pairs[m.pairs.len() - 1];
-        let wall_a = va.wall(fa[i0].t);
-        let wall_b = vb.wall(fb[j0].t);
-        let check = if m.a == m.b {
-            CctvCheck::Loop
-        } else if ((wall_a - wall_b) as f64).abs() > p.reuse_same_time_seconds {
-            CctvCheck::Reused
+    for h in &hits {
+        let (va, vb) = (h.va, h.vb);
+        // A copy across centres counts against both at reduced strength,
+        // unless one clip fits its claim and the other does not.
+        let shares: Vec<(u32, f64)> = if va.c.inst == vb.c.inst {
+            vec![(va.c.inst, 1.0)]
         } else {
-            // two exports of the same moment (overlapping files of one camera)
-            continue;
+            match (fits_claim(p, va), fits_claim(p, vb)) {
+                (true, false) => vec![(vb.c.inst, 1.0)],
+                (false, true) => vec![(va.c.inst, 1.0)],
+                _ => vec![(va.c.inst, p.cross_centre_share), (vb.c.inst, p.cross_centre_share)],
+            }
         };
-        let secs = fa[i1].t - fa[i0].t;
-        // Severity: the verified share of the shorter video that is duplicated.
-        let shorter = va.scan.duration.min(vb.scan.duration).max(1e-9);
-        let sev = (0.5 + 0.5 * (secs / shorter).min(1.0)).min(1.0);
-        for inst in [va.c.inst, vb.c.inst] {
-            let e = acc.entry((inst, check)).or_insert_with(|| Acc {
+        for (inst, share) in shares {
+            let sev = h.sev * share;
+            let e = acc.entry((inst, h.check)).or_insert_with(|| Acc {
                 table: EvidenceTable::new(
                     "重复的录像片段",
                     "Repeated footage",
@@ -980,52 +1578,64 @@ fn matches_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video]) -> Vec
                         ("b_from", ColKind::Text),
                         ("b_wall_time", ColKind::Time),
                         ("seconds", ColKind::Number),
+                        ("evidence", ColKind::Text),
                         ("matched_samples", ColKind::Number),
                         ("mean_distance", ColKind::Number),
-                        ("other_offsets_median", ColKind::Number),
-                        ("robust_z", ColKind::Number),
+                        ("others_same_clock_median", ColKind::Number),
+                        ("others_compared", ColKind::Number),
+                        ("blocks_closest", ColKind::Text),
+                        ("q_value", ColKind::Number),
+                        ("strength", ColKind::Number),
                     ],
                 ),
                 frames: Vec::new(),
                 flags: Vec::new(),
                 sev: 0.0,
-                best_z: 0.0,
+                best_q: None,
+                identical: 0,
                 n: 0,
             });
             e.n += 1;
+            e.identical += usize::from(h.kind_en.starts_with("identical file"));
             e.sev = e.sev.max(sev);
-            e.best_z = e.best_z.max(m.z);
+            if let Some(q) = h.q {
+                e.best_q = Some(e.best_q.map_or(q, |b: f64| b.min(q)));
+            }
+            let opt = |x: Option<f64>, prec: usize| x.map(|v| format!("{v:.prec$}")).unwrap_or_default();
             e.table.push_limited(
                 vec![
                     va.id.to_string(),
-                    mmss(fa[i0].t),
-                    fmt_ts(wall_a),
+                    mmss(h.a_span.0),
+                    fmt_ts(va.wall(h.a_span.0)),
                     vb.id.to_string(),
-                    mmss(fb[j0].t),
-                    fmt_ts(wall_b),
-                    format!("{secs:.0}"),
-                    m.pairs.len().to_string(),
-                    format!("{:.1}", m.mean_distance),
-                    format!("{:.1}", m.null_median),
-                    format!("{:.1}", m.z),
+                    mmss(h.b_span.0),
+                    fmt_ts(vb.wall(h.b_span.0)),
+                    format!("{:.0}", h.a_span.1 - h.a_span.0),
+                    h.kind_en.to_string(),
+                    h.samples.to_string(),
+                    opt(h.mean_distance, 1),
+                    opt(h.null_median, 1),
+                    h.null_recordings.map(|n| n.to_string()).unwrap_or_default(),
+                    h.beaten.map(|(k, n)| format!("{k}/{n}")).unwrap_or_default(),
+                    h.q.map(|q| format!("{q:.2e}")).unwrap_or_default(),
+                    format!("{sev:.2}"),
                 ],
                 p.evidence_rows_max,
             );
-            if e.frames.len() + 2 <= p.thumbnails_max {
-                let mid = m.pairs[m.pairs.len() / 2];
-                e.frames.push(frame_ref(va, &fa[mid.0], format!("same as {} at {}", vb.id, mmss(fb[mid.1].t))));
-                e.frames.push(frame_ref(vb, &fb[mid.1], format!("same as {} at {}", va.id, mmss(fa[mid.0].t))));
+            if let Some((i, j)) = h.mid {
+                if e.frames.len() + 2 <= p.thumbnails_max && i < va.scan.frames.len() && j < vb.scan.frames.len() {
+                    let (fi, fj) = (&va.scan.frames[i], &vb.scan.frames[j]);
+                    e.frames.push(frame_ref(va, fi, format!("same as {} at {}", vb.id, mmss(fj.t))));
+                    e.frames.push(frame_ref(vb, fj, format!("same as {} at {}", va.id, mmss(fi.t))));
+                }
             }
-            for (v, from, to) in [(va, fa[i0].t, fa[i1].t), (vb, fb[j0].t, fb[j1].t)] {
+            for (v, (from, to)) in [(va, h.a_span), (vb, h.b_span)] {
                 if v.c.inst == inst {
                     e.flags.push((SubjectKind::Video, v.id.to_string(), sev));
                     for sid in rooms.overlapping(inst, t.s(v.c.room), v.wall(from), v.wall(to)) {
                         e.flags.push((SubjectKind::Session, sid, sev * 0.9));
                     }
                 }
-            }
-            if va.c.inst == vb.c.inst {
-                break;
             }
         }
     }
@@ -1035,6 +1645,9 @@ fn matches_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video]) -> Vec
     for key in keys {
         let Some(e) = acc.remove(&key) else { continue };
         let (inst, check) = key;
+        if e.sev <= 0.0 {
+            continue;
+        }
         let (zh, en) = if check == CctvCheck::Loop {
             (
                 format!("{} 处录像片段在同一录像中循环重复", e.n),
@@ -1042,16 +1655,17 @@ fn matches_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video]) -> Vec
             )
         } else {
             (
-                format!("{} 段录像与另一时间声明的录像画面相同", e.n),
-                format!("{} stretches of footage are the same as footage claimed for another time", e.n),
+                format!("{} 段录像与另一时间或考场声明的录像相同（其中 {} 个为完全相同的文件）", e.n, e.identical),
+                format!("{} stretches of footage are the same as footage claimed for another time or room ({} identical files)", e.n, e.identical),
             )
         };
+        let statistic = e.best_q.map_or(e.identical as f64, |q| -q.max(1e-300).log10());
         let mut f = Finding::new(t.inst_id(inst), check, e.sev)
-            .stat(e.best_z, None)
+            .stat(statistic, e.best_q)
             .summary(zh, en)
             .method(
-                format!("对每个取样帧计算前景分布（与该录像中位数背景之差）和运动分布（与上一帧之差）的 8×8 哈希，用多索引哈希找近似相同的帧，按时间偏移投票；对候选偏移沿整段比对，其平均距离须不超过同一对录像其他偏移（至少 {} 个）中位数的 {:.0}%，且稳健 z 值（中位数/MAD）≥ {}，至少 {} 帧、{:.0} 秒。统计量为最大 z 值。无运动的画面不参与（无法判断）。", p.match_min_nulls, 100.0 * p.match_distance_ratio_max, p.match_z_min, p.match_min_frames, p.match_min_seconds),
-                format!("Each sample has 8×8 maps of foreground (difference to the video's median background) and motion (difference to the previous sample); multi-index hashing finds near-identical samples, which vote for a time offset. A candidate offset is verified along the whole overlap: its mean distance must be at most {:.0}% of the median over the other offsets of the same pair of videos (at least {} of them) and lie at least {} robust standard deviations (median/MAD) below it, over at least {} samples and {:.0} s. The statistic is the largest robust z. Samples without motion are left out (inconclusive).", 100.0 * p.match_distance_ratio_max, p.match_min_nulls, p.match_z_min, p.match_min_frames, p.match_min_seconds),
+                format!("完全相同的文件（SHA-256 相同）声明为不同时间或考场，以及解码后画面完全相同的有运动帧（≥ {:.0}%），直接作为重复使用的证据，不需统计。其余候选由前景/运动 8×8 哈希的多索引近邻检索和时间偏移投票得到；每个候选（录像 A 与 B 在偏移 d，或 A 与自身在滞后 L）与同一时钟对齐下的其他录像比较：对 B 每个匹配帧所在的时刻（一天中的时间），取其他录像（优先同一考试科目）在同一时刻的帧，以 32×24 外观网格（去除各帧平均亮度后）的距离与 A 比较。第一步按 {:.0} 秒分段，每段至少 {} 个其他录像，计算 B 和每个其他录像的稳健 z（中位数/MAD，单段上限 {}）；第二步把 B 的平均 z 与其他录像的平均 z 比较（稳健 z，正态上尾得 p）。OSD 时钟、作息、巡查、日光、空考场、相同布局等为 B 与其他录像共有而抵消。比较录像不足时不下结论。对所有投票过的录像对与偏移做 BH 校正，q ≤ {}，且距离不超过其他录像中位数的 {:.0}%。严重度随 q 的强度与 B 比其他录像中位数更接近 A 的程度（1 − 距离比）；跨机构的复制对双方按 {:.1} 计，除非一方录像与其声明相符而另一方不符。统计量为 −log10 q（仅有相同文件时为相同文件数）。", 100.0 * p.identity_share_min, p.null_block_seconds, p.null_min_recordings, p.null_block_z_cap, p.match_q_max, 100.0 * p.match_distance_ratio_max, p.cross_centre_share),
+                format!("Identical files (same SHA-256) claimed for different times or rooms, and runs of moving samples whose decoded pictures are identical (≥ {:.0}% of a match), are direct evidence of re-use, without statistics. Other candidates come from multi-index hashing of 8×8 foreground/motion maps and votes for a time offset; each candidate (clips A and B at offset d, or A against itself at lag L) is compared with other recordings at the same clock alignment: for every matched sample of B, the samples of other recordings (the same exam part first) at the same time of day are compared with A's, by the distance of their 32×24 appearance grids (each frame's mean level removed). Stage 1: per {:.0}-s block with at least {} other recordings, a robust z (median/MAD, capped at {}) for B and for every other recording; stage 2: B's mean z against the other recordings' mean z (robust z, normal upper tail). What is locked to the clock or shared by rooms (OSD, timetable, patrols, daylight, the empty room, one layout) is shared by B and the other recordings and cancels; with too few comparable recordings there is no verdict. BH over every clip pair and offset the index voted for, q ≤ {}, and a distance at most {:.0}% of the other recordings' median. Severity follows the strength of q and how much closer B is to A than the other recordings' median (1 − distance ratio); a copy across centres counts {:.1} against each unless one clip fits its claim and the other does not. Statistic: −log10 q (for identical files only, their number).", 100.0 * p.identity_share_min, p.null_block_seconds, p.null_min_recordings, p.null_block_z_cap, p.match_q_max, 100.0 * p.match_distance_ratio_max, p.cross_centre_share),
             )
             .evidence(e.table);
         f.frames = e.frames;
@@ -1139,20 +1753,109 @@ mod tests {
         }
     }
 
+    const DAY: Ts = 86_400;
+
+    fn clips<'a>(scans: &'a [VideoScan], wall0: &[Ts]) -> Vec<Clip<'a>> {
+        scans.iter().zip(wall0).map(|(scan, &wall0)| Clip { scan, wall0, inst: 0, part: None }).collect()
+    }
+
+    /// `n` samples 2 s apart of a room at seed `room`, from sample `from`.
+    fn room(room: u64, from: u64, n: u64) -> VideoScan {
+        VideoScan {
+            frames: (from..from + n).map(|i| moving(2.0 * (i - from) as f64, room * 1_000_000 + i)).collect(),
+            ..VideoScan::default()
+        }
+    }
+
+    /// The same samples re-encoded: luma shifted, one map bit in eight flipped.
+    fn reencoded(mut s: VideoScan) -> VideoScan {
+        for (k, f) in s.frames.iter_mut().enumerate() {
+            f.mean += 0.7;
+            if k % 8 == 3 {
+                f.fg_hash ^= 1 << (k % 64);
+            }
+        }
+        s
+    }
+
     #[test]
-    fn reuse_found_at_its_offset_and_not_elsewhere() {
+    fn reuse_found_at_its_offset_against_other_rooms_at_the_same_clock() {
         let p = Params::default();
-        let a = VideoScan { frames: (0..40).map(|i| moving(2.0 * i as f64, i)).collect(), ..VideoScan::default() };
-        // b = a's samples 10..25 at times starting from 0
-        let b =
-            VideoScan { frames: (10..25).map(|i| moving(2.0 * (i - 10) as f64, i)).collect(), ..VideoScan::default() };
-        let c =
-            VideoScan { frames: (0..30).map(|i| moving(2.0 * i as f64, 1000 + i)).collect(), ..VideoScan::default() };
-        let m = find_matches(&p, &[&a, &b, &c]);
-        assert_eq!(m.len(), 1, "{m:?}");
-        assert_eq!((m[0].a, m[0].b), (0, 1));
-        assert!((m[0].offset + 20.0).abs() < 1e-9);
-        assert_eq!(m[0].pairs.len(), 15);
+        // 10 honest rooms filmed at 09:00 on day 0 (120 samples, 4 min);
+        // clip 10 is room 0's samples 20..100, claimed for 09:00 on day 3.
+        let mut scans: Vec<VideoScan> = (0..10).map(|r| room(r, 0, 120)).collect();
+        scans.push(reencoded(room(0, 20, 80)));
+        let mut wall: Vec<Ts> = vec![9 * 3600; 10];
+        wall.push(3 * DAY + 9 * 3600);
+        let m = find_matches(&p, &clips(&scans, &wall));
+        assert_eq!(m.found.len(), 1, "{m:?}");
+        let f = &m.found[0];
+        assert_eq!((f.a, f.b), (0, 10));
+        assert!((f.offset + 40.0).abs() < 1e-9);
+        assert_eq!(f.pairs.len(), 80);
+        assert_eq!((f.beaten, f.blocks), (3, 3), "{f:?}");
+        assert!(f.q < 1e-6, "{f:?}");
+        assert!(f.null_recordings >= 8);
+    }
+
+    #[test]
+    fn too_few_other_recordings_is_inconclusive() {
+        let p = Params::default();
+        let scans = vec![room(0, 0, 60), reencoded(room(0, 10, 40)), room(1, 0, 60)];
+        let m = find_matches(&p, &clips(&scans, &[9 * 3600, DAY + 9 * 3600, 9 * 3600]));
+        assert!(m.found.is_empty(), "{m:?}");
+        assert_eq!((m.tested, m.inconclusive), (0, 1));
+    }
+
+    /// A sample whose maps are shared by every room at clock time `tod`
+    /// (an OSD clock, a bell, a patrol routine) plus one room-specific bit.
+    fn clocked(t: f64, tod: i64, room: u64) -> FrameSample {
+        let shared = moving(0.0, tod as u64);
+        let own = moving(0.0, room * 7_919 + tod as u64 * 31 + 1);
+        FrameSample {
+            t,
+            fg_hash: shared.fg_hash | (own.fg_hash & own.fg_hash.rotate_left(13) & 0x0101_0101),
+            motion_hash: shared.motion_hash,
+            ..shared
+        }
+    }
+
+    #[test]
+    fn structure_locked_to_the_clock_is_not_reuse() {
+        let p = Params::default();
+        // 12 rooms on 3 days, all showing the same clock-locked maps at the
+        // same time of day: any two look alike, but no more than any others.
+        let mut scans = Vec::new();
+        let mut wall = Vec::new();
+        for r in 0..12u64 {
+            let w0 = (r % 3) as Ts * DAY + 9 * 3600;
+            scans.push(VideoScan {
+                frames: (0..90).map(|i| clocked(2.0 * i as f64, 9 * 3600 + 2 * i, r)).collect(),
+                ..VideoScan::default()
+            });
+            wall.push(w0);
+        }
+        let m = find_matches(&p, &clips(&scans, &wall));
+        assert!(m.found.is_empty(), "{:?}", m.found.iter().map(|x| (x.a, x.b, x.z, x.q)).collect::<Vec<_>>());
+        assert!(m.tested > 0, "the index must propose the clock-aligned pairs: {m:?}");
+    }
+
+    #[test]
+    fn a_loop_is_found_against_other_rooms_at_the_lag() {
+        let p = Params::default();
+        // room 0's first 60 samples played twice; 10 other rooms of the same time
+        let mut looped = room(0, 0, 60);
+        let again: Vec<FrameSample> =
+            looped.frames.iter().map(|f| FrameSample { t: f.t + 120.0, mean: f.mean + 0.7, ..f.clone() }).collect();
+        looped.frames.extend(again);
+        let mut scans = vec![looped];
+        scans.extend((1..11).map(|r| room(r, 0, 120)));
+        let wall = vec![9 * 3600; 11];
+        let m = find_matches(&p, &clips(&scans, &wall));
+        let loops: Vec<_> = m.found.iter().filter(|x| x.a == x.b).collect();
+        assert_eq!(loops.len(), 1, "{m:?}");
+        assert_eq!(loops[0].a, 0);
+        assert!((loops[0].offset - 120.0).abs() < 1e-9);
     }
 
     #[test]
@@ -1162,8 +1865,24 @@ mod tests {
             frames: (0..n).map(|i| frame(2.0 * i as f64, 120.0, 50.0, 0.5, 9)).collect(),
             ..VideoScan::default()
         };
-        let (a, b) = (still(40), still(40));
-        assert!(find_matches(&p, &[&a, &b]).is_empty());
+        let scans: Vec<VideoScan> = (0..12).map(|_| still(40)).collect();
+        let wall: Vec<Ts> = (0..12).map(|d| d * DAY).collect();
+        assert!(find_matches(&p, &clips(&scans, &wall)).found.is_empty());
+    }
+
+    #[test]
+    fn dropout_rate_against_the_other_centres() {
+        let p = Params::default();
+        // 9 centres with 2 glitches in 10,000 samples, one with 40
+        let mut units = vec![(2u64, 10_000u64); 9];
+        units.push((40, 10_000));
+        let d = dropout_test(&p, &units);
+        let q = |i: usize| d[i].unwrap().q;
+        assert!(q(9) < 1e-6, "{:?}", d[9]);
+        assert!((0..9).all(|i| q(i) > 0.5), "{d:?}");
+        assert!((d[9].unwrap().expected - 2.0).abs() < 1e-9);
+        // too few centres: no base rate
+        assert!(dropout_test(&p, &units[..3]).iter().all(Option::is_none));
     }
 
     // ---- table-driven checks: a tiny dataset built in memory ----

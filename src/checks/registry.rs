@@ -270,13 +270,13 @@ family_enum!(
             "Exam time not covered by footage";
         ClaimMismatch = "cctv.claim_mismatch", [Cctv], Rows, Code,
             "Footage duration or time not what the list claims";
-        Frozen = "cctv.frozen", [Cctv], Frames, Code,
+        Frozen = "cctv.frozen", [Cctv], Frames, Model,
             "Frozen picture";
-        Black = "cctv.black", [Cctv], Frames, Code,
+        Black = "cctv.black", [Cctv], Frames, Model,
             "Black or covered picture";
-        Reused = "cctv.reused", [Cctv], Frames, Code,
+        Reused = "cctv.reused", [Cctv], Frames, Model,
             "The same footage claimed for different sessions";
-        Loop = "cctv.loop", [Cctv], Frames, Code,
+        Loop = "cctv.loop", [Cctv], Frames, Model,
             "Footage repeating itself (a loop)";
     }
 );

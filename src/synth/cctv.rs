@@ -15,6 +15,9 @@ use crate::dataset::rows::{day_of, fmt_ts, Ts};
 
 const STREAM_CCTV: u64 = 8;
 
+/// A listed clip: video id, session, source clip of a re-use, claimed start and length.
+type ClipRow = (String, usize, Option<usize>, (Ts, f64));
+
 /// A planted defect of one clip (times in seconds from the clip's start).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Defect {
@@ -50,8 +53,18 @@ pub struct VideoJob {
     pub duration: f64,
     /// Wall-clock time of the first frame (frame file names).
     pub start: Ts,
-    /// Room layout (same for every session in the room).
+    /// The room (its camera channel label).
     pub room_seed: u64,
+    /// Room layout: one of a few standard layouts shared by many rooms of
+    /// every centre (the background is the same in all of them).
+    pub layout_seed: u64,
+    /// Wall-clock time of the content's first frame, for what is locked to
+    /// the clock (OSD, routine, daylight): a copy shows its source's time.
+    pub content_start: Ts,
+    /// Burned-in OSD clock, the quarter-hour routine and daylight drift.
+    pub clock_locked: bool,
+    /// x264 constant rate factor of the encode.
+    pub crf: u8,
     /// Who sits where and how they move (one per session).
     pub session_seed: u64,
     /// Sensor noise (differs between two encodes of the same footage).
@@ -93,7 +106,8 @@ pub fn write(ctx: &Ctx, c: &InstPlan, sessions: &[SessionInfo], sink: &mut Sink)
         }
     }
     let mut jobs: Vec<VideoJob> = Vec::new();
-    let mut rows: Vec<(String, usize, Option<usize>)> = Vec::new();
+    // (video id, session, source clip of a re-use, claimed start and length)
+    let mut rows: Vec<ClipRow> = Vec::new();
     for (k, &si) in pick.iter().enumerate() {
         let s = &sessions[si];
         let vid = format!("{}-V{:02}", c.id, k + 1);
@@ -114,6 +128,11 @@ pub fn write(ctx: &Ctx, c: &InstPlan, sessions: &[SessionInfo], sink: &mut Sink)
             duration,
             start,
             room_seed: (c.idx as u64) << 8 | room_no,
+            // two standard layouts across the province, by room number
+            layout_seed: room_no % 2,
+            content_start: start,
+            clock_locked: true,
+            crf: 34,
             session_seed: rng.gen(),
             noise_seed: rng.gen(),
             desks: s.seats,
@@ -137,6 +156,13 @@ pub fn write(ctx: &Ctx, c: &InstPlan, sessions: &[SessionInfo], sink: &mut Sink)
                 job.defects.push(Defect::Loop { period: rng.gen_range(8..16) as f64 * 60.0 })
             }
             Some(Pattern::FootageCorrupt) => job.defects.push(Defect::Truncate { keep: rng.gen_range(0.3..0.7) }),
+            None if rng.gen_bool(0.3) => {
+                // an honest camera glitch: one or two black frames
+                let n = (duration / job.interval) as u64;
+                let at = rng.gen_range(0..n.max(1)) as f64 * job.interval;
+                let len = rng.gen_range(0..2) as f64 * job.interval;
+                job.defects.push(Defect::Black { from: at, to: at + len });
+            }
             Some(Pattern::FootageReused) => {
                 // The clip of a session on another day, re-encoded at another size.
                 let other = pick
@@ -159,32 +185,58 @@ pub fn write(ctx: &Ctx, c: &InstPlan, sessions: &[SessionInfo], sink: &mut Sink)
                 sink.subject(&c.id, p, "video", &vid);
             }
         }
-        rows.push((vid, si, source));
+        rows.push((vid, si, source, (job.start, job.duration)));
         if assigned[k] != Some(Pattern::FootageMissing) {
             jobs.push(job);
         } else {
             jobs.push(VideoJob { file: String::new(), ..job });
         }
     }
-    // Re-used clips copy their source's content, not its size or noise.
+    // Re-used footage, three ways: a byte copy of the source file, a
+    // re-encode of the same pictures at another size and CRF, or a
+    // re-render of the same content with other sensor noise. All show the
+    // source's clock (OSD, routine, daylight).
     for k in 0..rows.len() {
         if let Some(j) = rows[k].2 {
             let src = jobs[j].clone();
+            let file = jobs[k].file.clone();
             let (w, h) = [(256, 144), (352, 198), (384, 216)][rng.gen_range(0..3)];
             let job = &mut jobs[k];
-            job.room_seed = src.room_seed;
-            job.session_seed = src.session_seed;
-            job.desks = src.desks;
-            job.people = src.people;
-            job.exam_from = src.exam_from;
-            job.exam_to = src.exam_to;
-            job.duration = src.duration;
-            job.quiet = src.quiet;
-            job.width = w;
-            job.height = h;
+            match rng.gen_range(0..3) {
+                0 => {
+                    // the same job renders the same bytes (one encoder thread)
+                    let file = if src.store == Store::Frames { format!("frames/{}", rows[k].0) } else { file };
+                    *job = VideoJob { file, ..src };
+                }
+                1 => {
+                    *job = VideoJob {
+                        file,
+                        store: Store::Mp4,
+                        interval: ctx.frame_interval,
+                        width: w,
+                        height: h,
+                        crf: [28, 40][rng.gen_range(0..2)],
+                        ..src
+                    };
+                }
+                _ => {
+                    job.room_seed = src.room_seed;
+                    job.layout_seed = src.layout_seed;
+                    job.session_seed = src.session_seed;
+                    job.content_start = src.content_start;
+                    job.desks = src.desks;
+                    job.people = src.people;
+                    job.exam_from = src.exam_from;
+                    job.exam_to = src.exam_to;
+                    job.duration = src.duration;
+                    job.quiet = src.quiet;
+                    job.width = w;
+                    job.height = h;
+                }
+            }
         }
     }
-    for (k, (vid, si, _)) in rows.iter().enumerate() {
+    for (k, (vid, si, _, (claim_start, claim_len))) in rows.iter().enumerate() {
         let s = &sessions[*si];
         let job = &jobs[k];
         // A missing file is still listed (the centre claims it has it).
@@ -197,8 +249,8 @@ pub fn write(ctx: &Ctx, c: &InstPlan, sessions: &[SessionInfo], sink: &mut Sink)
                 &s.room,
                 &format!("CH{:02}", job.room_seed & 0xff),
                 &file,
-                &fmt_ts(job.start),
-                &fmt_ts(job.start + job.duration as Ts),
+                &fmt_ts(*claim_start),
+                &fmt_ts(*claim_start + *claim_len as Ts),
             ],
         )?;
     }

@@ -1,7 +1,10 @@
 //! Rendering CCTV clips of a fixed camera over an exam room: desks, people
 //! as blobs that arrive, move slightly and leave, a proctor walking the
-//! aisles (not in quiet rooms), sensor noise on every frame, no burned-in
-//! timestamp. Written as H.264 MP4 with ffmpeg-next (libx264, one thread so
+//! aisles (not in quiet rooms), sensor noise on every frame. Honest
+//! structure locked to the clock, shared by every room (issue 14): a
+//! burned-in OSD clock, a cleaning/patrol routine crossing the front of
+//! every room on the quarter hour, daylight that drifts with the time of
+//! day, and a few room layouts shared by many rooms. Written as H.264 MP4 with ffmpeg-next (libx264, one thread so
 //! the bytes are reproducible) at a very low frame rate, or as a folder of
 //! JPEG stills named by capture time. Planted defects (frozen, black,
 //! looped, truncated, re-encoded at another size) are applied here.
@@ -81,7 +84,7 @@ fn proctor_at(path: &[(f64, f32, f32)], t: f64) -> (f32, f32) {
 }
 
 fn scene(job: &VideoJob, w: usize, h: usize) -> Scene {
-    let mut room = ChaCha8Rng::seed_from_u64(job.room_seed ^ 0x0005_EED0_FA11);
+    let mut room = ChaCha8Rng::seed_from_u64(job.layout_seed ^ 0x0005_EED0_FA11);
     let wall = room.gen_range(150.0..185.0f32);
     let floor = room.gen_range(95.0..130.0f32);
     let horizon = room.gen_range(0.30..0.40f32);
@@ -196,9 +199,69 @@ fn draw(sc: &Scene, job: &VideoJob, t: f64, noise_idx: u64, black: bool) -> Vec<
         let (x, y) = proctor_at(&sc.proctor, t);
         disc(&mut img, w, h, x, y, 0.03, 0.06, 50.0);
     }
-    // Sensor noise: fine grain plus a small whole-frame flicker.
-    let flicker = 0.0f32;
+    let wall = job.content_start as f64 + t;
+    let tod = wall.rem_euclid(86_400.0);
+    if job.clock_locked {
+        // The routine: someone crosses the front of every room for 90 s
+        // from each quarter hour, at the same place at the same clock time.
+        let q = tod.rem_euclid(900.0);
+        if q < 90.0 {
+            disc(&mut img, w, h, 0.05 + 0.9 * (q / 90.0) as f32, 0.4, 0.03, 0.06, 45.0);
+        }
+        osd(&mut img, w, h, tod as i64);
+    }
+    // Sensor noise: fine grain plus daylight drifting with the time of day
+    // (±8 levels over the day, the same in every room).
+    let flicker =
+        if job.clock_locked { 8.0 * ((tod / 86_400.0 - 0.25) * std::f64::consts::TAU).sin() as f32 } else { 0.0 };
     img.iter().map(|&v| (v + flicker + NOISE * grain.next()).clamp(16.0, 235.0) as u8).collect()
+}
+
+/// Burns an `HH:MM:SS` clock into the top-left corner (3×5 digit cells, a
+/// white glyph on a black box, as recorders draw it).
+fn osd(img: &mut [f32], w: usize, h: usize, tod: i64) {
+    const GLYPHS: [u16; 11] = [
+        0b111_101_101_101_111,
+        0b010_110_010_010_111,
+        0b111_001_111_100_111,
+        0b111_001_111_001_111,
+        0b101_101_111_001_001,
+        0b111_100_111_001_111,
+        0b111_100_111_101_111,
+        0b111_001_001_001_001,
+        0b111_101_111_101_111,
+        0b111_101_111_001_111,
+        0b000_010_000_010_000,
+    ];
+    let (hh, mm, ss) = (tod / 3600 % 24, tod / 60 % 60, tod % 60);
+    let text = [hh / 10, hh % 10, 10, mm / 10, mm % 10, 10, ss / 10, ss % 10];
+    let cell = (h / 60).max(1);
+    let (x0, y0) = (cell * 2, cell * 2);
+    let box_w = text.len() * 4 * cell + cell;
+    for y in y0 - cell..y0 + 6 * cell {
+        for x in x0 - cell..(x0 + box_w).min(w) {
+            if y < h {
+                img[y * w + x] = 16.0;
+            }
+        }
+    }
+    for (k, &g) in text.iter().enumerate() {
+        let bits = GLYPHS[g as usize];
+        for r in 0..5 {
+            for c in 0..3 {
+                if bits >> (14 - (r * 3 + c)) & 1 == 1 {
+                    for dy in 0..cell {
+                        for dx in 0..cell {
+                            let (x, y) = (x0 + (k * 4 + c) * cell + dx, y0 + r * cell + dy);
+                            if x < w && y < h {
+                                img[y * w + x] = 235.0;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Standard deviation of the per-pixel sensor noise (luma levels).
@@ -333,7 +396,7 @@ fn encode(path: &Path, job: &VideoJob, n: u64, mut frame: impl FnMut(u64) -> Vec
     }
     let mut opts = ff::Dictionary::new();
     opts.set("preset", "medium");
-    opts.set("crf", "34");
+    opts.set("crf", &job.crf.to_string());
     opts.set("threads", "1");
     let mut enc = enc.open_as_with(codec, opts)?;
     ost.set_parameters(&enc);
@@ -395,6 +458,10 @@ mod tests {
             duration: 600.0,
             start: crate::dataset::rows::days_from_civil(2024, 7, 10) as Ts * 86_400 + 8 * 3600 + 55 * 60,
             room_seed: 1,
+            layout_seed: 1,
+            content_start: crate::dataset::rows::days_from_civil(2024, 7, 10) as Ts * 86_400 + 8 * 3600 + 55 * 60,
+            clock_locked: true,
+            crf: 34,
             session_seed: 2,
             noise_seed: 3,
             desks: 30,
