@@ -164,6 +164,7 @@ fn label_all(a: &Args, dirs: &[PathBuf]) -> Result<Vec<Labelled>> {
             html: false,
             lang: "en".into(),
             unmasked: false,
+            suspect_items: None,
             command: "calibrate".into(),
             args: vec![],
         })?;

@@ -30,6 +30,11 @@ pub struct Common {
     /// (recorded in the run log).
     #[arg(long)]
     pub unmasked: bool,
+    /// CSV of suspect items (`item_id`, optional `operation`), e.g. items
+    /// seen in a leaked bank: examinees are tested for preknowledge of
+    /// these instead of a set estimated from the data.
+    #[arg(long, value_name = "FILE")]
+    pub suspect_items: Option<PathBuf>,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -91,6 +96,7 @@ fn execute(command: &str, c: Common, scope: Scope) -> Result<i32> {
         html: !c.no_html,
         lang: c.lang,
         unmasked: c.unmasked,
+        suspect_items: c.suspect_items,
         command: command.to_string(),
         args: std::env::args().skip(1).collect(),
     };

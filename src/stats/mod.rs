@@ -8,6 +8,7 @@ pub mod digits;
 pub mod fdr;
 pub mod funnel;
 pub mod heaping;
+pub mod lnirt;
 pub mod poibin;
 pub mod robust;
 pub mod scan;
