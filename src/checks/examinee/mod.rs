@@ -52,6 +52,8 @@ pub struct Params {
     pub min_set_items: usize,
     /// Robust z of an item's fast-and-right statistic that puts it in the set.
     pub item_z: f64,
+    /// ... or is among this top share of the items by that statistic.
+    pub min_set_share: f64,
     /// Rounds of item-set estimation.
     pub rounds: u32,
     /// Later rounds weight examinees whose preknowledge z reached this by 1 ...
@@ -86,6 +88,7 @@ impl Params {
             min_population: self.min_population,
             min_set_items: self.min_set_items,
             item_z: self.item_z,
+            min_set_share: self.min_set_share,
             rounds: self.rounds,
             focus_z: self.focus_z,
             background_weight: self.background_weight,

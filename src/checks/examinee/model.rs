@@ -30,7 +30,7 @@
 //!
 //! An outside list of suspect items replaces the estimated S.
 
-use crate::stats::funnel::{norm_quantile, norm_upper};
+use crate::stats::funnel::norm_upper;
 use crate::stats::lnirt::{fisher, signed_lr_scores, signed_lr_times, Bank, FitOptions, LogNormalRt, Rasch};
 use crate::stats::robust::RobustScale;
 
@@ -41,6 +41,7 @@ pub struct Settings {
     pub min_population: usize,
     pub min_set_items: usize,
     pub item_z: f64,
+    pub min_set_share: f64,
     pub rounds: u32,
     pub focus_z: f64,
     pub background_weight: f64,
@@ -51,7 +52,8 @@ pub struct Settings {
 /// What one examinee of a bank gets.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct PersonStat {
-    /// Speed as a z (positive = faster), from p_speed.
+    /// Speed as a z (positive = faster): the larger of the two robust z's
+    /// (vs peers, and beyond ability); `p_speed` is their Bonferroni p.
     pub speed_z: Option<f64>,
     pub p_speed: Option<f64>,
     /// Whether the speed rests on item times (τ̂) or on the sitting time.
@@ -142,7 +144,7 @@ pub fn bank_stats(bank: &Bank, log_sit: &[f64], score: &[f64], outside: Option<&
             st.z_speed = z1;
             st.z_residual = z2;
             st.p_speed = Some(ps);
-            st.speed_z = Some(p_to_z(ps));
+            st.speed_z = Some(z1.max(z2));
         }
     }
 
@@ -152,10 +154,10 @@ pub fn bank_stats(bank: &Bank, log_sit: &[f64], score: &[f64], outside: Option<&
         let mut weights = vec![1.0; np];
         for round in 0..s.rounds.max(1) {
             let (num, var) = item_sums(bank, &res, &weights);
-            let scale = item_scale(&num, &var);
+            let cut = set_cut(&num, &var, s);
             let full_set: Vec<bool> = match outside {
                 Some(o) => o.to_vec(),
-                None => (0..bank.n_items).map(|j| in_set(num[j], var[j], &scale, s.item_z)).collect(),
+                None => (0..bank.n_items).map(|j| in_set(num[j], var[j], cut)).collect(),
             };
             for p in 0..np {
                 let st = &mut out.persons[p];
@@ -171,7 +173,7 @@ pub fn bank_stats(bank: &Bank, log_sit: &[f64], score: &[f64], outside: Option<&
                         None => {
                             let (zn, e, v) = (res.z[k], res.e[k], res.v[k]);
                             let (dn, dv) = if zn.is_finite() { (w * -zn * e, w * w * zn * zn * v) } else { (0.0, 0.0) };
-                            in_set(num[j] - dn, var[j] - dv, &scale, s.item_z)
+                            in_set(num[j] - dn, var[j] - dv, cut)
                         }
                     }
                 };
@@ -206,11 +208,6 @@ pub fn bank_stats(bank: &Bank, log_sit: &[f64], score: &[f64], outside: Option<&
         st.p = if ps.is_empty() { f64::NAN } else { fisher(&ps) };
     }
     out
-}
-
-/// z of a one-sided upper p (capped so p = 1 gives a finite value).
-pub fn p_to_z(p: f64) -> f64 {
-    norm_quantile((1.0 - p).clamp(1e-12, 1.0 - 1e-16))
 }
 
 /// OLS intercept and slope of y on x (slope 0 when x does not vary).
@@ -258,15 +255,25 @@ fn item_sums(bank: &Bank, res: &Resid, w: &[f64]) -> (Vec<f64>, Vec<f64>) {
     (num, var)
 }
 
-/// Robust location and scale of the items' C_j (one examinee's terms move
-/// them by O(1/items); they are taken from the full data).
-fn item_scale(num: &[f64], var: &[f64]) -> RobustScale {
-    let c: Vec<f64> = num.iter().zip(var).filter(|(_, &v)| v > 0.0).map(|(n, v)| n / v.sqrt()).collect();
-    RobustScale::of(&c, 0.5)
+/// The C_j an item needs to join the set: `item_z` robust sd above the
+/// items' median, or less when fewer than `min_set_share` of the items
+/// reach that (the set is then the top share). Any rule works for the null
+/// as long as the examinee's own answers do not choose their set; the cut
+/// is taken from the full data (one examinee moves it by O(1/examinees))
+/// and each examinee's C_j are their leave-one-out values.
+fn set_cut(num: &[f64], var: &[f64], s: &Settings) -> f64 {
+    let mut c: Vec<f64> = num.iter().zip(var).filter(|(_, &v)| v > 1e-9).map(|(n, v)| n / v.sqrt()).collect();
+    if c.is_empty() {
+        return f64::INFINITY;
+    }
+    let scale = RobustScale::of(&c, 0.5);
+    c.sort_by(|a, b| b.total_cmp(a));
+    let m = ((s.min_set_share * c.len() as f64).ceil() as usize).clamp(1, c.len());
+    (scale.median + s.item_z * scale.scale).min(c[m - 1])
 }
 
-fn in_set(num: f64, var: f64, scale: &RobustScale, item_z: f64) -> bool {
-    var > 1e-9 && scale.median.is_finite() && scale.z(num / var.sqrt()) >= item_z
+fn in_set(num: f64, var: f64, cut: f64) -> bool {
+    var > 1e-9 && num / var.sqrt() >= cut
 }
 
 type PkStat = (Option<f64>, Option<f64>);

@@ -34,6 +34,10 @@ pub struct Design {
     pub speeder_share: f64,
     /// Whether answers carry times (else only login/submit).
     pub item_times: bool,
+    /// Per examinee with preknowledge: P(right) on a leaked item and the
+    /// log-time reduction there, each drawn uniformly from its range.
+    pub gain: (f64, f64),
+    pub speedup: (f64, f64),
     /// Extra share of preknowledge among the trainees of the first
     /// training institution (a school that sells the bank).
     pub hot_school_share: f64,
@@ -52,6 +56,8 @@ impl Design {
             speeder_share: 0.0,
             item_times: true,
             hot_school_share: 0.0,
+            gain: (0.8, 1.0),
+            speedup: (0.5, 1.5),
         }
     }
 }
@@ -127,7 +133,7 @@ pub fn simulate(d: &Design) -> (Tables, Truth) {
             if fast {
                 tau += rng.gen_range(1.0..2.0);
             }
-            let (gain, speedup) = (rng.gen_range(0.8..1.0), rng.gen_range(0.5..1.5));
+            let (gain, speedup) = (rng.gen_range(d.gain.0..=d.gain.1), rng.gen_range(d.speedup.0..=d.speedup.1));
             truth.preknowledge.push(pk);
             truth.speeder.push(fast);
             // A random paper of `paper` items from the bank.

@@ -46,6 +46,14 @@ fn honest_province_flags_at_most_one_percent() {
         let share = flagged_share(&ex);
         eprintln!("honest seed {seed}: {:.2} % flagged at q < 0.05, {with_pk} with a preknowledge z", 100.0 * share);
         assert!(share <= 0.01, "{share}");
+        // Calibration of the preknowledge z under the null: ~N(0, 1).
+        let z: Vec<f64> = ex.rows.iter().filter_map(|r| r.preknowledge_z).collect();
+        let mean = z.iter().sum::<f64>() / z.len() as f64;
+        let sd = (z.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / z.len() as f64).sqrt();
+        let tail = z.iter().filter(|&&v| v > 2.326).count() as f64 / z.len() as f64;
+        let p01 = ex.rows.iter().filter(|r| r.p_value < 0.01).count() as f64 / ex.rows.len() as f64;
+        eprintln!("  preknowledge z mean {mean:.3} sd {sd:.3}, share z > 2.326 {tail:.4}; combined p < 0.01: {p01:.4}");
+        assert!(mean.abs() < 0.15 && (sd - 1.0).abs() < 0.15 && tail < 0.02 && p01 < 0.02);
         let inst: Vec<_> =
             ex.findings.iter().filter(|f| f.check != "exam.examinee_lead").map(|f| &f.institution_id).collect();
         assert!(inst.is_empty(), "{inst:?}");
@@ -87,6 +95,27 @@ fn blind_preknowledge_and_speed_rank_the_cheaters() {
     let lead_flags: usize = ex.findings.iter().filter(|f| f.check == "exam.examinee_lead").map(|f| f.flags.len()).sum();
     assert_eq!(flagged, lead_flags);
     assert!(flagged > 0);
+}
+
+#[test]
+fn weak_preknowledge_is_still_ranked_above_chance() {
+    // A harder design than Sinharay's: 10 % of items leaked, a smaller
+    // gain (P(right) 0.6-0.9) and speed-up (0.2-0.6 log units).
+    let d = Design {
+        leaked_share: 0.1,
+        preknowledge_share: 0.1,
+        gain: (0.6, 0.9),
+        speedup: (0.2, 0.6),
+        ..Design::honest(21)
+    };
+    let (t, truth) = simulate(&d);
+    let ex = analyse(&t, None, &params(), &[]);
+    let (all, speed, pk) = scores(&t, &ex);
+    let (a_all, a_speed, a_pk) =
+        (auc(&all, &truth.preknowledge), auc(&speed, &truth.preknowledge), auc(&pk, &truth.preknowledge));
+    eprintln!("weak design: AUC combined {a_all:.3}, speed alone {a_speed:.3}, preknowledge alone {a_pk:.3}");
+    assert!(a_all >= 0.7, "{a_all}");
+    assert!(flagged_share(&ex) <= 0.1 + 0.01);
 }
 
 #[test]
