@@ -24,6 +24,8 @@ use crate::dataset::rows::*;
 #[derive(Debug, Clone, Copy)]
 pub struct Design {
     pub seed: u64,
+    /// Operations (each its own paper and bank); centres cycle through them.
+    pub operations: usize,
     pub centres: usize,
     pub per_centre: usize,
     /// Items in the bank; each examinee answers `paper` of them at random.
@@ -47,6 +49,7 @@ impl Design {
     pub fn honest(seed: u64) -> Design {
         Design {
             seed,
+            operations: 1,
             centres: 40,
             per_centre: 50,
             bank: 120,
@@ -80,7 +83,8 @@ pub fn simulate(d: &Design) -> (Tables, Truth) {
         exam_responses: Some(Vec::new()),
         ..Default::default()
     };
-    let items: Vec<(f64, f64, f64, f64)> = (0..d.bank)
+    let n_ops = d.operations.max(1);
+    let items: Vec<(f64, f64, f64, f64)> = (0..d.bank * n_ops)
         .map(|_| {
             (
                 rng.gen_range(0.7..1.4),
@@ -92,10 +96,22 @@ pub fn simulate(d: &Design) -> (Tables, Truth) {
         .collect();
     let n_leak = (d.leaked_share * d.bank as f64).round() as usize;
     let leaked: Vec<bool> = (0..d.bank).map(|j| j < n_leak).collect();
-    let item_syms: Vec<_> = (0..d.bank).map(|j| t.strings.intern(&format!("Q{j:04}"))).collect();
+    // Operation 0's items are `Q0000`..; operation o's `O{o}Q0000`...
+    let item_syms: Vec<Vec<_>> = (0..n_ops)
+        .map(|o| {
+            let pre = if o == 0 { String::new() } else { format!("O{o}") };
+            (0..d.bank).map(|j| t.strings.intern(&format!("{pre}Q{j:04}"))).collect()
+        })
+        .collect();
     let key = t.strings.intern("A");
     let wrong = t.strings.intern("B");
-    let op = OpRef { raw: t.strings.intern("低压电工"), op: None };
+    let op_names = ["低压电工", "高压电工", "焊接与热切割", "高处安装维护拆除", "制冷与空调设备运行操作"];
+    let ops: Vec<OpRef> = (0..n_ops)
+        .map(|o| {
+            let name = op_names.get(o).map(|s| s.to_string()).unwrap_or_else(|| format!("作业{o}"));
+            OpRef { raw: t.strings.intern(&name), op: None }
+        })
+        .collect();
     let room = t.strings.intern("R1");
     let mut truth = Truth { leaked_items: (0..n_leak).map(|j| format!("Q{j:04}")).collect(), ..Default::default() };
     let (mut sessions, mut records, mut responses) = (Vec::new(), Vec::new(), Vec::new());
@@ -115,7 +131,7 @@ pub fn simulate(d: &Design) -> (Tables, Truth) {
             id: sid,
             inst: c as u32,
             room,
-            operation: op,
+            operation: ops[c % n_ops],
             part: Part::Theory,
             start,
             end: start + 7200,
@@ -143,8 +159,9 @@ pub fn simulate(d: &Design) -> (Tables, Truth) {
             }
             let mut total = 0.0;
             let mut right = 0usize;
+            let o = c % n_ops;
             for &j in &order[..d.paper.min(d.bank)] {
-                let (a, b, beta, alpha) = items[j];
+                let (a, b, beta, alpha) = items[o * d.bank + j];
                 let mut p = 1.0 / (1.0 + (-a * (theta - b)).exp());
                 let mut lt = beta - tau + normal.sample(&mut rng) / alpha;
                 if pk && leaked[j] {
@@ -158,7 +175,7 @@ pub fn simulate(d: &Design) -> (Tables, Truth) {
                 responses.push(ExamResponse {
                     line: 0,
                     record: rec,
-                    item: item_syms[j],
+                    item: item_syms[o][j],
                     answer: if ok { key } else { wrong },
                     key,
                     seconds: d.item_times.then_some(secs as f32),
