@@ -14,7 +14,8 @@ use kaopei::model::Scorecard;
 
 fn main() {
     let card = Scorecard::from_toml(include_str!("../models/scorecard.toml")).expect("scorecard parses");
-    let p: Params = card.params("examinee").expect("[params.examinee] parses");
+    let p: Params =
+        kaopei::checks::family_params(&card, kaopei::checks::Family::Examinee).expect("[family.examinee] parses");
     let d = Design {
         operations: 10,
         centres: 2000,

@@ -109,7 +109,8 @@ fn main() {
         &std::fs::read_to_string("models/scorecard.toml").expect("models/scorecard.toml readable"),
     )
     .expect("scorecard parses");
-    let params = card.params("responses").expect("[params.responses] parses");
+    let params: kaopei::checks::responses::Params =
+        kaopei::checks::family_params(&card, kaopei::checks::Family::Responses).expect("responses parameters parse");
     let t0 = Instant::now();
     let t = build();
     let n_resp = t.exam_responses.as_ref().map_or(0, Vec::len);

@@ -7,7 +7,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kaopei::checks::{Chart, ColKind, EvidenceTable, Finding, FrameRef, Source, SubjectKind};
+use kaopei::checks::{
+    CallbackCheck, CctvCheck, CertCheck, Chart, ColKind, EvidenceTable, ExamCheck, Finding, FrameRef, Source,
+    SubjectKind, TrainingCheck,
+};
 use kaopei::model::Scorecard;
 use kaopei::report::{html, pdf, HtmlOptions, Lang};
 use kaopei::run::{InputFile, RunInfo, RunResult};
@@ -73,7 +76,7 @@ title_zh = "证书编号与身份证号不符"
 title_en = "Certificate number does not match the ID"
 action_zh = "更正证书。"
 action_en = "Correct the certificates."
-[params]
+[family]
 "#;
 
 fn card() -> Scorecard {
@@ -207,7 +210,7 @@ fn findings_of_ti001() -> Vec<Finding> {
         },
     ];
     vec![
-        Finding::new("TI001", "training.hours_short", 0.85)
+        Finding::new("TI001", TrainingCheck::HoursShort, 0.85)
             .stat(0.62, None)
             .summary(
                 format!("37 名学员学时不足大纲要求的 148 学时，其中学员 {ID_A} 仅 96 学时"),
@@ -217,23 +220,23 @@ fn findings_of_ti001() -> Vec<Finding> {
             .evidence(hours)
             .chart(heat)
             .flag(SubjectKind::Person, ID_A, 0.9),
-        Finding::new("TI001", "exam.pass_rate", 0.7)
+        Finding::new("TI001", ExamCheck::PassRate, 0.7)
             .stat(4.1, Some(2.3e-6))
             .summary("理论考试通过率 99%（180 人），显著高于同类考点", "Theory pass rate 99% (n = 180), far above peers")
             .method("与同作业类别、同科目的 41 个考点比较，间接标准化，过度离散漏斗图，BH 校正", "Indirectly standardised against 41 centres of the same operation and part; overdispersed funnel; BH-adjusted")
             .chart(funnel),
-        Finding::new("TI001", "exam.score_heaping", 0.55)
+        Finding::new("TI001", ExamCheck::ScoreHeaping, 0.55)
             .stat(3.2, Some(0.0004))
             .summary("实操成绩 60% 集中在 80–84 分", "60% of practical scores sit at 80–84")
             .method("合格线上下相邻分段之比与同类考点比较（二项检验）", "Ratio just above vs just below the pass mark against peers (binomial test)")
             .chart(hist),
-        Finding::new("TI001", "exam.submit_cluster", 0.6)
+        Finding::new("TI001", ExamCheck::SubmitCluster, 0.6)
             .stat(18.0, Some(0.001))
             .summary("18 名考生在开考后 31–33 分钟内集中交卷", "18 candidates submitted within 31–33 minutes")
             .method("扫描统计量，与本场次交卷时间分布的置换零分布比较", "Scan statistic against a permutation null from the session's own spread")
             .evidence(pairs)
             .chart(timeline),
-        Finding::new("TI001", "cctv.frozen", 0.5)
+        Finding::new("TI001", CctvCheck::Frozen, 0.5)
             .stat(2400.0, None)
             .summary("视频 V-0001 在 09:10–09:50 画面静止 40 分钟", "Video V-0001 frozen for 40 minutes (09:10–09:50)")
             .method("每 2 秒采样一帧，感知哈希差异低于阈值的连续区间", "Frames sampled every 2 s; runs of near-identical perceptual hashes")
@@ -248,7 +251,7 @@ fn findings_of_ti001() -> Vec<Finding> {
             })
             .flag(SubjectKind::Video, "V-0001", 0.8)
             .with_frames(frames),
-        Finding::new("TI001", "callback.denied_attendance", 0.3)
+        Finding::new("TI001", CallbackCheck::DeniedAttendance, 0.3)
             .summary(format!("回访学员（电话 {PHONE}）称未参加培训"), format!("A trainee (phone {PHONE}) says they never attended"))
             .method("电话回访记录", "Phone callback records")
             .evidence({
@@ -256,7 +259,12 @@ fn findings_of_ti001() -> Vec<Finding> {
                 t.push_limited(vec![ID_B.into(), PHONE.into(), "称从未参加".into()], 50);
                 t
             }),
-        Finding::new("TI001", "no.such_check", 0.2).summary("未列入评分模型的检查", "A check not in the scorecard"),
+        {
+            // A finding kept in a store by an older version, under an id no longer configured.
+            let mut f = Finding::new("TI001", CertCheck::Duplicate, 0.2).summary("未列入评分模型的检查", "A check not in the scorecard");
+            f.check = "no.such_check".into();
+            f
+        },
     ]
 }
 
@@ -264,7 +272,7 @@ fn sample_run() -> RunResult {
     let card = card();
     let mut findings = findings_of_ti001();
     findings.push(
-        Finding::new(EVIL, "cert.number_mismatch", 0.9)
+        Finding::new(EVIL, CertCheck::NumberMismatch, 0.9)
             .summary(format!("<img src=x onerror=alert(2)> 证书号 T{ID_A} 与持证人不符"), "<b>bold</b> mismatch")
             .method("<iframe>", "<iframe>")
             .evidence({
@@ -587,7 +595,7 @@ fn follow_up_run(a: &RunResult) -> RunResult {
     let mut hours = a.findings[0].clone();
     hours.severity = 0.1;
     hours.summary_zh = format!("仍有 2 名学员学时不足，其中 {ID_B}");
-    let new = Finding::new("TI001", "cert.number_mismatch", 0.4)
+    let new = Finding::new("TI001", CertCheck::NumberMismatch, 0.4)
         .summary(format!("证书 T{ID_A} 与持证人身份证号不符"), "A certificate does not match its holder's ID");
     b.findings = vec![hours, new];
     let fs: Vec<&Finding> = b.findings.iter().collect();

@@ -12,12 +12,12 @@
 //! | `callback.hours_understated` | reached trainees (not denying) whose reported hours are below `understated_ratio` × the hours recorded for them at the institution: binomial against `understated_base_rate`, BH |
 //! | `callback.unreachable` | unreachable trainees: binomial against the pooled rate of the other institutions (leave-one-out), BH; only when the rate is `unreachable_min_ratio` × the peers' or more |
 //!
-//! Severity = effect × evidence, where effect is the excess share over the
-//! base rate relative to `full_excess_share` (for unreachable: the rate
-//! ratio relative to `unreachable_full_ratio`) and evidence is
-//! `min(1, −log10(q) / full_evidence_log10_q)`, both clamped to 0–1; the
-//! unreachable severity is further capped (`unreachable_max_severity`):
-//! an unreachable trainee is unverified, not shown to be fake.
+//! Severity is the `effect_evidence` form of each check's scorecard table
+//! (effect × evidence): the effect is the excess share over the base rate
+//! (for unreachable: the rate ratio − 1) over the form's `full_effect`,
+//! the evidence `−log10(q) / full_log10_q`, both clamped to 0–1; the
+//! unreachable form caps it (`max`): an unreachable trainee is unverified,
+//! not shown to be fake.
 
 use std::collections::HashMap;
 
@@ -26,6 +26,8 @@ use serde::Deserialize;
 
 use super::cert::{credited_hours, PersonKeys};
 use super::{idno, ColKind, Ctx, EvidenceTable, Finding, SubjectKind};
+use crate::checks::severity::Evidence;
+use crate::checks::CallbackCheck;
 use crate::dataset::intern::Sym;
 use crate::dataset::rows::{fmt_ts, Attended, Tables};
 use crate::model::Operations;
@@ -46,17 +48,8 @@ pub struct Params {
     pub alpha: f64,
     /// Minimum reached (or called, for unreachable) trainees for a test.
     pub min_trainees: u32,
-    /// Excess share over the base rate at which the effect part of severity is 1.
-    pub full_excess_share: f64,
-    /// −log10(q) at which the evidence part of severity is 1.
-    pub full_evidence_log10_q: f64,
     /// Unreachable rate must be at least this multiple of the peers' rate.
     pub unreachable_min_ratio: f64,
-    /// Rate ratio at which the effect part of the unreachable severity is 1.
-    pub unreachable_full_ratio: f64,
-    /// Cap on the unreachable severity: trainees who cannot be reached are
-    /// unverified, not proven fake (migrant workers change numbers).
-    pub unreachable_max_severity: f64,
     /// Institutions with calls needed besides this one for a peer rate.
     pub min_peers: u32,
     /// Sampling weight of a trainee without training/exam flags.
@@ -71,9 +64,8 @@ impl Default for Params {
     /// The committed `[params.callback]` (so values live only in the model file).
     fn default() -> Self {
         crate::model::Scorecard::from_toml(crate::model::BUILTIN_SCORECARD)
-            .map_err(|e| e.to_string())
-            .and_then(|c| c.params("callback"))
-            .expect("built-in scorecard has a valid [params.callback]")
+            .and_then(|c| super::family_params(&c, super::Family::Callback))
+            .expect("built-in scorecard has a valid [family.callback] and [checks.callback.*]")
     }
 }
 
@@ -120,8 +112,8 @@ pub fn run(ctx: &Ctx) -> Vec<Finding> {
 
     // Denial and understated hours: one-sample binomial vs a base rate.
     for (check, k_i, n_i, base) in [
-        ("callback.denied_attendance", 2usize, 1usize, p.denial_base_rate),
-        ("callback.hours_understated", 4, 3, p.understated_base_rate),
+        (CallbackCheck::DeniedAttendance, 2usize, 1usize, p.denial_base_rate),
+        (CallbackCheck::HoursUnderstated, 4, 3, p.understated_base_rate),
     ] {
         let tested: Vec<(u32, u32, u32)> = insts
             .iter()
@@ -136,7 +128,7 @@ pub fn run(ctx: &Ctx) -> Vec<Finding> {
             if q[j] >= p.alpha || share <= base {
                 continue;
             }
-            let sev = severity((share - base) / p.full_excess_share, q[j], p);
+            let sev = ctx.severity(check, &Evidence::default().with_effect(share - base).with_q(q[j]));
             let mine: Vec<&Trainee> =
                 trainees.iter().filter(|tr| tr.inst == inst && selected(check, tr, calls, p)).collect();
             out.push(finding(ctx, check, inst, sev, share, q[j], k, n, base, None, &mine));
@@ -165,9 +157,8 @@ pub fn run(ctx: &Ctx) -> Vec<Finding> {
             if q[j] >= p.alpha || ratio < p.unreachable_min_ratio {
                 continue;
             }
-            let sev = severity((ratio - 1.0) / (p.unreachable_full_ratio - 1.0).max(1e-9), q[j], p)
-                .min(p.unreachable_max_severity);
-            let check = "callback.unreachable";
+            let check = CallbackCheck::Unreachable;
+            let sev = ctx.severity(check, &Evidence::default().with_effect(ratio - 1.0).with_q(q[j]));
             let mine: Vec<&Trainee> =
                 trainees.iter().filter(|tr| tr.inst == inst && selected(check, tr, calls, p)).collect();
             out.push(finding(ctx, check, inst, sev, share, q[j], u, n, rate, Some(peers_with_calls - 1), &mine));
@@ -176,28 +167,23 @@ pub fn run(ctx: &Ctx) -> Vec<Finding> {
     out
 }
 
-fn severity(effect: f64, q: f64, p: &Params) -> f64 {
-    let evidence = (-q.max(1e-300).log10() / p.full_evidence_log10_q).clamp(0.0, 1.0);
-    effect.clamp(0.0, 1.0) * evidence
-}
-
 /// Whether a trainee is one of those a check counts.
-fn selected(check: &str, tr: &Trainee, calls: &[crate::dataset::rows::Callback], p: &Params) -> bool {
+fn selected(check: CallbackCheck, tr: &Trainee, calls: &[crate::dataset::rows::Callback], p: &Params) -> bool {
     let a = tr.answer.map(|a| &calls[a as usize]);
     match check {
-        "callback.denied_attendance" => a.is_some_and(|a| a.attended == Some(Attended::No)),
-        "callback.hours_understated" => a.is_some_and(|a| {
+        CallbackCheck::DeniedAttendance => a.is_some_and(|a| a.attended == Some(Attended::No)),
+        CallbackCheck::HoursUnderstated => a.is_some_and(|a| {
             a.attended != Some(Attended::No)
                 && matches!((a.hours_reported, tr.recorded), (Some(rep), Some(rec)) if rec > 0.0 && f64::from(rep) < p.understated_ratio * rec)
         }),
-        _ => a.is_none(),
+        CallbackCheck::Unreachable => a.is_none(),
     }
 }
 
 #[allow(clippy::too_many_arguments)]
 fn finding(
     ctx: &Ctx,
-    check: &str,
+    check: CallbackCheck,
     inst: u32,
     sev: f64,
     share: f64,
@@ -212,13 +198,13 @@ fn finding(
     let p = &ctx.params.callback;
     let Some(calls) = t.callbacks.as_deref() else { return Finding::new(t.inst_id(inst), check, 0.0) };
     let (tzh, ten) =
-        ctx.card.check(check).map(|c| (c.title_zh.as_str(), c.title_en.as_str())).unwrap_or((check, check));
+        ctx.card.check(check).map(|c| (c.title_zh.as_str(), c.title_en.as_str())).unwrap_or((check.id(), check.id()));
     let (what_zh, what_en) = match check {
-        "callback.denied_attendance" => ("接通学员中否认参训", "of reached trainees deny attending"),
-        "callback.hours_understated" => {
+        CallbackCheck::DeniedAttendance => ("接通学员中否认参训", "of reached trainees deny attending"),
+        CallbackCheck::HoursUnderstated => {
             ("接通学员中自述学时低于记录的一定比例", "of reached trainees report far fewer hours than recorded")
         }
-        _ => ("回访学员无法接通", "of called trainees could not be reached"),
+        CallbackCheck::Unreachable => ("回访学员无法接通", "of called trainees could not be reached"),
     };
     let (method_zh, method_en) = match peers {
         None => (
@@ -226,7 +212,7 @@ fn finding(
                 "以精确二项检验（单侧）比较基准比例{:.1}%，n = {n}；各机构间Benjamini–Hochberg校正（q < {}）。{}",
                 base * 100.0,
                 p.alpha,
-                if check == "callback.hours_understated" {
+                if check == CallbackCheck::HoursUnderstated {
                     format!("“远少于”指自述学时低于本机构记录学时（线下45分钟、线上30分钟计1学时）的{:.0}%。", p.understated_ratio * 100.0)
                 } else {
                     String::new()
@@ -236,7 +222,7 @@ fn finding(
                 "Exact one-sided binomial test against a base rate of {:.1}%, n = {n}; Benjamini–Hochberg across institutions (q < {}).{}",
                 base * 100.0,
                 p.alpha,
-                if check == "callback.hours_understated" {
+                if check == CallbackCheck::HoursUnderstated {
                     format!(" \"Far fewer\" = below {:.0}% of the hours credited at this institution (45 min offline, 30 min online per hour).", p.understated_ratio * 100.0)
                 } else {
                     String::new()
@@ -282,7 +268,7 @@ fn finding(
         .method(method_zh, method_en);
     for tr in mine {
         let rows: Vec<u32> = match (check, tr.answer) {
-            ("callback.unreachable", _) | (_, None) => tr.rows.clone(),
+            (CallbackCheck::Unreachable, _) | (_, None) => tr.rows.clone(),
             (_, Some(a)) => vec![a],
         };
         for r in rows {
@@ -308,11 +294,11 @@ fn finding(
             );
         }
         let strength = match (check, tr.answer.map(|a| &calls[a as usize]), tr.recorded) {
-            ("callback.denied_attendance", _, _) => 1.0,
-            ("callback.hours_understated", Some(a), Some(rec)) if rec > 0.0 => {
+            (CallbackCheck::DeniedAttendance, _, _) => 1.0,
+            (CallbackCheck::HoursUnderstated, Some(a), Some(rec)) if rec > 0.0 => {
                 1.0 - f64::from(a.hours_reported.unwrap_or(0.0)) / rec
             }
-            _ => 0.3,
+            (CallbackCheck::HoursUnderstated | CallbackCheck::Unreachable, _, _) => 0.3,
         };
         f = f.flag(SubjectKind::Person, idno::normalise(t.s(tr.person)), strength);
     }
@@ -603,7 +589,7 @@ mod tests {
             institution(&mut fx, &format!("T{i}"), 40, 0, 0, 3);
         }
         assert_eq!(found(&fx), vec![("T2".to_string(), "callback.unreachable".to_string())]);
-        assert!(fx.run(run)[0].severity <= fx.params.callback.unreachable_max_severity);
+        assert!(fx.run(run)[0].severity <= 0.3);
         // Everyone equally hard to reach: nothing.
         let mut fx = Fx::new();
         for i in 2..7 {

@@ -25,6 +25,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use super::{ColKind, Ctx, EvidenceTable, Finding, FrameRef, SubjectKind};
+use crate::checks::CctvCheck;
 use crate::dataset::rows::{fmt_ts, Cctv, Tables, Ts};
 use crate::video::hash::hamming;
 use crate::video::index::{landmark_pairs, near_pairs, Key, Landmarks, Place, Tolerance};
@@ -311,7 +312,7 @@ fn unreadable(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video]) -> Vec<Fi
         // (findings.csv) tells an inspector which file to look at.
         let first =
             table.rows.first().map(|r| format!("`{}` (cctv line {}): {}", r[1], r[2], r[3])).unwrap_or_default();
-        let mut f = Finding::new(t.inst_id(inst), "cctv.unreadable", sev)
+        let mut f = Finding::new(t.inst_id(inst), CctvCheck::Unreadable, sev)
             .stat(share, None)
             .summary(
                 format!("{k}/{n} 个监控录像文件无法读取或受损（如：{first}）"),
@@ -413,7 +414,7 @@ fn missing_coverage(t: &Tables, p: &Params, videos: &[Video]) -> Vec<Finding> {
                 ("covered_share", ColKind::Number),
             ],
         );
-        let mut f = Finding::new(t.inst_id(inst), "cctv.missing_coverage", 0.3 + 0.7 * share);
+        let mut f = Finding::new(t.inst_id(inst), CctvCheck::MissingCoverage, 0.3 + 0.7 * share);
         let whole = gaps.iter().filter(|x| x.2 == x.1).count();
         for &&(si, len, gap) in &gaps {
             let s = &sessions[si];
@@ -555,7 +556,7 @@ fn claim_mismatch(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video]) -> Ve
         if flags.is_empty() {
             continue;
         }
-        let mut f = Finding::new(t.inst_id(inst), "cctv.claim_mismatch", sev)
+        let mut f = Finding::new(t.inst_id(inst), CctvCheck::ClaimMismatch, sev)
             .stat(table.total_rows as f64, None)
             .summary(
                 format!("{strong} 处录像时长或时间与声明不符，{weak} 处文件创建时间早于声明的录像时间（弱证据）"),
@@ -642,8 +643,8 @@ pub fn find_runs(frames: &[FrameSample], p: &Params, kind: RunKind) -> Vec<(usiz
 
 fn runs_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video], kind: RunKind) -> Vec<Finding> {
     let (check, zh_what, en_what) = match kind {
-        RunKind::Frozen => ("cctv.frozen", "画面静止", "frozen picture"),
-        RunKind::Black => ("cctv.black", "黑屏或遮挡", "black or covered picture"),
+        RunKind::Frozen => (CctvCheck::Frozen, "画面静止", "frozen picture"),
+        RunKind::Black => (CctvCheck::Black, "黑屏或遮挡", "black or covered picture"),
     };
     let mut out = Vec::new();
     for (inst, vs) in by_inst(videos) {
@@ -943,7 +944,7 @@ fn matches_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video]) -> Vec
         best_z: f64,
         n: usize,
     }
-    let mut acc: HashMap<(u32, &'static str), Acc> = HashMap::new();
+    let mut acc: HashMap<(u32, CctvCheck), Acc> = HashMap::new();
     for m in &matches {
         let (va, vb) = (&videos[m.a], &videos[m.b]);
         let (fa, fb) = (&va.scan.frames, &vb.scan.frames);
@@ -952,9 +953,9 @@ fn matches_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video]) -> Vec
         let wall_a = va.wall(fa[i0].t);
         let wall_b = vb.wall(fb[j0].t);
         let check = if m.a == m.b {
-            "cctv.loop"
+            CctvCheck::Loop
         } else if ((wall_a - wall_b) as f64).abs() > p.reuse_same_time_seconds {
-            "cctv.reused"
+            CctvCheck::Reused
         } else {
             // two exports of the same moment (overlapping files of one camera)
             continue;
@@ -1032,7 +1033,7 @@ fn matches_check(t: &Tables, rooms: &Rooms, p: &Params, videos: &[Video]) -> Vec
     for key in keys {
         let Some(e) = acc.remove(&key) else { continue };
         let (inst, check) = key;
-        let (zh, en) = if check == "cctv.loop" {
+        let (zh, en) = if check == CctvCheck::Loop {
             (
                 format!("{} 处录像片段在同一录像中循环重复", e.n),
                 format!("{} segments repeat within the same video (looped footage)", e.n),

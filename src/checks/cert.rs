@@ -36,6 +36,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use super::{idno, ColKind, Ctx, EvidenceTable, Finding, SubjectKind};
+use crate::checks::CertCheck;
 use crate::dataset::intern::Sym;
 use crate::dataset::rows::{
     civil_from_days, day_of, days_from_civil, fmt_day, Attendance, Certificate, CourseKind, Day, Mode, OpRef, Part,
@@ -82,23 +83,13 @@ impl Default for Params {
     /// The committed `[params.cert]` (so values live only in the model file).
     fn default() -> Self {
         crate::model::Scorecard::from_toml(crate::model::BUILTIN_SCORECARD)
-            .map_err(|e| e.to_string())
-            .and_then(|c| c.params("cert"))
-            .expect("built-in scorecard has a valid [params.cert]")
+            .and_then(|c| super::family_params(&c, super::Family::Cert))
+            .expect("built-in scorecard has a valid [family.cert] and [checks.cert.*]")
     }
 }
 
-/// The check ids of this family, in report order.
-pub const CHECKS: [&str; 8] = [
-    "cert.invalid_id",
-    "cert.number_mismatch",
-    "cert.duplicate",
-    "cert.no_passing_exam",
-    "cert.issued_before_exam",
-    "cert.name_mismatch",
-    "cert.validity",
-    "cert.training_hours_short",
-];
+/// The check codes of this family, in report order.
+pub const CHECKS: &[CertCheck] = CertCheck::ALL;
 
 pub fn run(ctx: &Ctx) -> Vec<Finding> {
     let Some(certs) = ctx.t.certificates.as_deref() else { return Vec::new() };
@@ -162,8 +153,7 @@ pub fn add_months(day: Day, months: i32) -> Day {
 /// One broken rule on one certificate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
-    /// Index into [`CHECKS`].
-    pub check: usize,
+    pub check: CertCheck,
     /// Row index into `certificates`.
     pub cert: u32,
     pub detail_zh: String,
@@ -198,8 +188,7 @@ pub(crate) fn norm_cert_no(s: &str) -> String {
     to_half_width(s).chars().filter(|c| !c.is_whitespace()).flat_map(char::to_uppercase).collect()
 }
 
-fn hit(hits: &mut Vec<Hit>, check: &str, cert: u32, zh: String, en: String, strength: f64) {
-    let check = CHECKS.iter().position(|c| *c == check).unwrap_or(0);
+fn hit(hits: &mut Vec<Hit>, check: CertCheck, cert: u32, zh: String, en: String, strength: f64) {
     hits.push(Hit { check, cert, detail_zh: zh, detail_en: en, strength });
 }
 
@@ -267,7 +256,7 @@ pub fn analyse(t: &Tables, ops: &Operations, p: &Params) -> Analysis {
 
         // 1. ID number.
         if let Err(e) = idno::validate(pid, c.issued_on) {
-            hit(&mut hits, "cert.invalid_id", ci, e.zh(), e.en(), 1.0);
+            hit(&mut hits, CertCheck::InvalidId, ci, e.zh(), e.en(), 1.0);
         }
         // 2. Number = T + ID for special operations.
         if let Some(o) = op.filter(|o| o.family == Family::Special) {
@@ -276,7 +265,7 @@ pub fn analyse(t: &Tables, ops: &Operations, p: &Params) -> Analysis {
             if got != want {
                 hit(
                     &mut hits,
-                    "cert.number_mismatch",
+                    CertCheck::NumberMismatch,
                     ci,
                     format!("{}证书编号应为“T+身份证号”", o.name),
                     format!("{} certificate number should be `T` + ID number", o.code),
@@ -292,7 +281,7 @@ pub fn analyse(t: &Tables, ops: &Operations, p: &Params) -> Analysis {
                 let years = f64::from(c.expires_on - c.issued_on) / 365.25;
                 hit(
                     &mut hits,
-                    "cert.validity",
+                    CertCheck::Validity,
                     ci,
                     format!("有效期约{years:.1}年，应为{}年（至{}）", o.cert_valid_years, fmt_day(want)),
                     format!("valid {years:.1} years, should be {} (to {})", o.cert_valid_years, fmt_day(want)),
@@ -346,7 +335,7 @@ pub fn analyse(t: &Tables, ops: &Operations, p: &Params) -> Analysis {
                         exam_done = Some(done);
                         hit(
                             &mut hits,
-                            "cert.issued_before_exam",
+                            CertCheck::IssuedBeforeExam,
                             ci,
                             format!("发证{}，考试合格{}", fmt_day(c.issued_on), fmt_day(done)),
                             format!("issued {}, exams passed {}", fmt_day(c.issued_on), fmt_day(done)),
@@ -376,7 +365,7 @@ pub fn analyse(t: &Tables, ops: &Operations, p: &Params) -> Analysis {
                                 format!("no passing {} exam{tail_en}", en.join(" or ")),
                             )
                         };
-                        hit(&mut hits, "cert.no_passing_exam", ci, zh, en, 1.0);
+                        hit(&mut hits, CertCheck::NoPassingExam, ci, zh, en, 1.0);
                     }
                 }
                 // 6. Name on the exam records used.
@@ -388,7 +377,7 @@ pub fn analyse(t: &Tables, ops: &Operations, p: &Params) -> Analysis {
                 {
                     hit(
                         &mut hits,
-                        "cert.name_mismatch",
+                        CertCheck::NameMismatch,
                         ci,
                         format!("考试档案姓名为“{}”", t.s(other)),
                         format!("exam record name `{}`", t.s(other)),
@@ -442,7 +431,7 @@ pub fn analyse(t: &Tables, ops: &Operations, p: &Params) -> Analysis {
                 if required > 0.0 && credited < required * (1.0 - p.hours_tolerance) {
                     hit(
                         &mut hits,
-                        "cert.training_hours_short",
+                        CertCheck::TrainingHoursShort,
                         ci,
                         format!("考试前记录学时{credited:.1}，应为{required:.0}"),
                         format!("{credited:.1} credited hours before the exam, syllabus {required:.0}"),
@@ -482,7 +471,7 @@ fn duplicates(t: &Tables, certs: &[Certificate], key: &[u64], p: &Params, hits: 
             for &r in rows {
                 hit(
                     hits,
-                    "cert.duplicate",
+                    CertCheck::Duplicate,
                     r,
                     format!("同一证书编号登记给{people}人"),
                     format!("the same number is registered to {people} people"),
@@ -500,7 +489,7 @@ fn duplicates(t: &Tables, certs: &[Certificate], key: &[u64], p: &Params, hits: 
                     for (r, other) in [(ri, b), (rj, a)] {
                         hit(
                             hits,
-                            "cert.duplicate",
+                            CertCheck::Duplicate,
                             r,
                             format!(
                                 "同一人同一作业类别另有有效证书{}（{}起）",
@@ -561,13 +550,13 @@ fn findings(ctx: &Ctx, a: &Analysis) -> Vec<Finding> {
         }
     }
     // (check, inst) -> hits
-    let mut groups: Vec<(usize, u32, &Hit)> = Vec::new();
+    let mut groups: Vec<(CertCheck, u32, &Hit)> = Vec::new();
     for h in &a.hits {
         let mut pair = a.attributed[h.cert as usize];
-        if CHECKS[h.check] == "cert.training_hours_short" {
+        if h.check == CertCheck::TrainingHoursShort {
             // Hours are the training institution's duty, not the exam centre's.
             pair[1] = None;
-        } else if pair[1].is_some() && p.exam_centre_checks.iter().any(|c| c == CHECKS[h.check]) {
+        } else if pair[1].is_some() && p.exam_centre_checks.iter().any(|c| c == &h.check) {
             // The number, issue date, name and validity are set where the
             // certificate is issued, not by the school that sent the trainee.
             pair[0] = None;
@@ -579,20 +568,23 @@ fn findings(ctx: &Ctx, a: &Analysis) -> Vec<Finding> {
     groups.sort_by_key(|g| (g.0, g.1, g.2.cert));
     let mut out = Vec::new();
     for chunk in groups.chunk_by(|x, y| x.0 == y.0 && x.1 == y.1) {
-        let (check, inst) = (CHECKS[chunk[0].0], chunk[0].1);
+        let (check, inst) = (chunk[0].0, chunk[0].1);
         let k = chunk.len() as u32;
         let n = per_inst.get(inst as usize).copied().unwrap_or(k).max(k);
         let share = f64::from(k) / f64::from(n);
         if k < p.min_certificates.max(1)
-            || (check == "cert.training_hours_short"
+            || (check == CertCheck::TrainingHoursShort
                 && (k < p.hours_short_min_count || share < p.hours_short_min_share))
         {
             continue;
         }
         let severity =
             (share / p.full_severity_share).max(f64::from(k) / f64::from(p.full_severity_count.max(1))).min(1.0);
-        let (title_zh, title_en) =
-            ctx.card.check(check).map(|c| (c.title_zh.as_str(), c.title_en.as_str())).unwrap_or((check, check));
+        let (title_zh, title_en) = ctx
+            .card
+            .check(check.id())
+            .map(|c| (c.title_zh.as_str(), c.title_en.as_str()))
+            .unwrap_or((check.id(), check.id()));
         let mut table = EvidenceTable::new(
             "涉及的证书",
             "Certificates concerned",
@@ -656,18 +648,18 @@ fn inst_set(pair: &[Option<u32>; 2]) -> impl Iterator<Item = u32> {
     a.into_iter().chain(b)
 }
 
-fn method_zh(check: &str, p: &Params) -> String {
+fn method_zh(check: CertCheck, p: &Params) -> String {
     let rule = match check {
-        "cert.invalid_id" => "按GB 11643-1999校验持证人身份证号码（位数、省级代码、出生日期、校验码）".to_string(),
-        "cert.number_mismatch" => "特种作业操作证编号应为“T+身份证号”".to_string(),
-        "cert.duplicate" => {
+        CertCheck::InvalidId => "按GB 11643-1999校验持证人身份证号码（位数、省级代码、出生日期、校验码）".to_string(),
+        CertCheck::NumberMismatch => "特种作业操作证编号应为“T+身份证号”".to_string(),
+        CertCheck::Duplicate => {
             format!("同一编号不得登记给不同人；同一人同一作业类别的两张证书有效期重叠超过{}天", p.live_overlap_days)
         }
-        "cert.no_passing_exam" => format!("发证前{}个月内须有该作业类别理论和实操考试合格记录", p.exam_window_months),
-        "cert.issued_before_exam" => "发证日期不得早于理论和实操考试均合格的日期".to_string(),
-        "cert.name_mismatch" => "证书姓名与所依据考试档案的姓名比对".to_string(),
-        "cert.validity" => format!("有效期应为作业类别规定年限（允许误差{}天）", p.validity_tolerance_days),
-        _ => format!(
+        CertCheck::NoPassingExam => format!("发证前{}个月内须有该作业类别理论和实操考试合格记录", p.exam_window_months),
+        CertCheck::IssuedBeforeExam => "发证日期不得早于理论和实操考试均合格的日期".to_string(),
+        CertCheck::NameMismatch => "证书姓名与所依据考试档案的姓名比对".to_string(),
+        CertCheck::Validity => format!("有效期应为作业类别规定年限（允许误差{}天）", p.validity_tolerance_days),
+        CertCheck::TrainingHoursShort => format!(
             "考试前的培训学时（线下45分钟、线上30分钟计1学时）不得低于大纲学时（容差{:.0}%）",
             p.hours_tolerance * 100.0
         ),
@@ -679,22 +671,22 @@ fn method_zh(check: &str, p: &Params) -> String {
     )
 }
 
-fn method_en(check: &str, p: &Params) -> String {
+fn method_en(check: CertCheck, p: &Params) -> String {
     let rule = match check {
-        "cert.invalid_id" => "holder's ID checked against GB 11643-1999 (length, province code, birth date, check character)".to_string(),
-        "cert.number_mismatch" => "a special-operation certificate number must be `T` + the holder's ID number".to_string(),
-        "cert.duplicate" => format!(
+        CertCheck::InvalidId => "holder's ID checked against GB 11643-1999 (length, province code, birth date, check character)".to_string(),
+        CertCheck::NumberMismatch => "a special-operation certificate number must be `T` + the holder's ID number".to_string(),
+        CertCheck::Duplicate => format!(
             "one number may not be registered to two people; one person's two certificates for one operation may not overlap by more than {} days",
             p.live_overlap_days
         ),
-        "cert.no_passing_exam" => format!(
+        CertCheck::NoPassingExam => format!(
             "a passing theory and practical exam of the operation is required within {} months before issue",
             p.exam_window_months
         ),
-        "cert.issued_before_exam" => "the issue date may not precede the day both exams were passed".to_string(),
-        "cert.name_mismatch" => "the certificate name compared with the exam records it rests on".to_string(),
-        "cert.validity" => format!("validity must equal the operation's years (±{} days)", p.validity_tolerance_days),
-        _ => format!(
+        CertCheck::IssuedBeforeExam => "the issue date may not precede the day both exams were passed".to_string(),
+        CertCheck::NameMismatch => "the certificate name compared with the exam records it rests on".to_string(),
+        CertCheck::Validity => format!("validity must equal the operation's years (±{} days)", p.validity_tolerance_days),
+        CertCheck::TrainingHoursShort => format!(
             "credited hours before the exam (45 min offline, 30 min online per hour) against the syllabus (tolerance {:.0}%)",
             p.hours_tolerance * 100.0
         ),

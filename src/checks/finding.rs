@@ -37,10 +37,10 @@ pub struct Finding {
 impl Finding {
     /// A finding with the required fields; evidence and flags are added by
     /// the check with the builder methods below.
-    pub fn new(institution_id: impl Into<String>, check: impl Into<String>, severity: f64) -> Self {
+    pub fn new(institution_id: impl Into<String>, check: impl Into<super::CheckId>, severity: f64) -> Self {
         Finding {
             institution_id: institution_id.into(),
-            check: check.into(),
+            check: check.into().id().to_string(),
             severity: severity.clamp(0.0, 1.0),
             statistic: None,
             p_value: None,

@@ -6,9 +6,11 @@
 //! and never print; their thresholds come from [`Params`] (scorecard.toml)
 //! and the operations model, never from constants in code.
 //!
-//! Every check has a stable dotted id whose first part names the data source
-//! (`training.*`, `exam.*`, `cert.*`, `cctv.*`, `callback.*`); its weight,
-//! title and rectification action are in `models/scorecard.toml`.
+//! Every check has a code in its family's enum ([`registry`]) whose stable
+//! dotted id's first part names the data source (`training.*`, `exam.*`,
+//! `cert.*`, `cctv.*`, `callback.*`); its weight, title, rectification
+//! action, severity form ([`severity`]) and own parameters are its
+//! `[checks."ID"]` table of `models/scorecard.toml`.
 
 pub mod callback;
 pub mod cctv;
@@ -17,10 +19,16 @@ pub mod exam;
 pub mod examinee;
 pub mod finding;
 pub mod idno;
+pub mod registry;
 pub mod responses;
+pub mod severity;
 pub mod training;
 
 pub use finding::{Chart, ColKind, EvidenceTable, Finding, Flag, FrameRef, SubjectKind};
+pub use registry::{
+    CallbackCheck, CctvCheck, CertCheck, CheckId, ExamCheck, ExamineeCheck, Family, ResponsesCheck, TrainingCheck,
+};
+pub use severity::SeverityForm;
 
 use crate::dataset::rows::Tables;
 use crate::model::{Operations, Scorecard};
@@ -58,7 +66,8 @@ impl Source {
     }
 }
 
-/// Typed parameters of every check family, from `[params.*]` in the scorecard.
+/// Typed parameters of every check family, each assembled from
+/// `[family.NAME]` and its checks' `[checks."ID"]` tables of the scorecard.
 #[derive(Debug, Clone)]
 pub struct Params {
     pub training: training::Params,
@@ -70,16 +79,49 @@ pub struct Params {
     pub callback: callback::Params,
 }
 
+/// The typed parameters of one family from a scorecard.
+pub fn family_params<T: serde::de::DeserializeOwned>(card: &Scorecard, family: Family) -> Result<T, String> {
+    card.params(family.as_str(), family.checks().map(CheckId::id))
+}
+
 impl Params {
+    /// Checks that the scorecard configures exactly the registered checks
+    /// and families, then types every family's parameters.
     pub fn from_scorecard(card: &Scorecard) -> Result<Params, String> {
+        for e in registry::registry() {
+            if card.check(e.id.id()).is_none() {
+                return Err(format!("no [checks.\"{}\"] table for the registered check `{}`", e.id, e.id));
+            }
+        }
+        for e in registry::registry() {
+            let configured = card.check(e.id).is_some_and(|c| c.severity.is_some());
+            match (e.severity, configured) {
+                (registry::SeverityHome::Model, false) => {
+                    return Err(format!("[checks.\"{}\"]: missing key `severity` (a form, see checks::severity)", e.id))
+                }
+                (registry::SeverityHome::Code, true) => {
+                    return Err(format!(
+                        "[checks.\"{}\"]: unknown key `severity`: this check still computes its severity in code",
+                        e.id
+                    ))
+                }
+                _ => {}
+            }
+        }
+        if let Some(id) = card.check_ids().find(|id| id.parse::<CheckId>().is_err()) {
+            return Err(format!("[checks.\"{id}\"]: no such check is registered (checks::registry)"));
+        }
+        if let Some(f) = card.family_names().find(|f| !Family::ALL.iter().any(|x| x.as_str() == *f)) {
+            return Err(format!("[family.{f}]: no such check family"));
+        }
         Ok(Params {
-            training: card.params("training")?,
-            exam: card.params("exam")?,
-            responses: card.params("responses")?,
-            examinee: card.params("examinee")?,
-            cert: card.params("cert")?,
-            cctv: card.params("cctv")?,
-            callback: card.params("callback")?,
+            training: family_params(card, Family::Training)?,
+            exam: family_params(card, Family::Exam)?,
+            responses: family_params(card, Family::Responses)?,
+            examinee: family_params(card, Family::Examinee)?,
+            cert: family_params(card, Family::Cert)?,
+            cctv: family_params(card, Family::Cctv)?,
+            callback: family_params(card, Family::Callback)?,
         })
     }
 }
@@ -92,6 +134,16 @@ pub struct Ctx<'a> {
     pub params: &'a Params,
     /// Sampled CCTV footage, one entry per `cctv` row (empty without CCTV).
     pub footage: &'a Footage,
+}
+
+impl Ctx<'_> {
+    /// The severity of `check`'s evidence under the form configured in its
+    /// scorecard table (checks whose registry entry says
+    /// [`registry::SeverityHome::Model`]; the loader guarantees the form is
+    /// there, so the 0 of a missing form is never reached in a run).
+    pub fn severity(&self, check: impl Into<CheckId>, evidence: &severity::Evidence) -> f64 {
+        self.card.check(check.into()).and_then(|c| c.severity.as_ref()).map_or(0.0, |f| f.eval(evidence))
+    }
 }
 
 /// Runs every check family (in parallel) and returns all findings sorted by

@@ -338,7 +338,8 @@ mod tests {
     }
 
     fn f(check: &str, sev: f64) -> Finding {
-        Finding::new("I1", check, sev).summary("摘要", "summary")
+        Finding::new("I1", check.parse::<crate::checks::CheckId>().expect("registered id"), sev)
+            .summary("摘要", "summary")
     }
 
     #[test]

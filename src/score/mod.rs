@@ -108,7 +108,7 @@ mod tests {
     }
 
     fn finding(check: &str, severity: f64) -> Finding {
-        Finding::new("I1", check, severity)
+        Finding::new("I1", check.parse::<crate::checks::CheckId>().expect("registered id"), severity)
     }
 
     #[test]

@@ -217,7 +217,7 @@ mod tests {
 
     fn result(info: RunInfo) -> RunResult {
         let models = Models::load(None).unwrap();
-        let f = Finding::new("I1", "training.hours_short", 0.8)
+        let f = Finding::new("I1", crate::checks::TrainingCheck::HoursShort, 0.8)
             .stat(3.5, Some(0.001))
             .summary("学时不足", "hours short")
             .flag(SubjectKind::Person, "410102199001011234", 0.9);

@@ -17,6 +17,7 @@
 use std::collections::BTreeMap;
 
 use super::{cell_label, fmt_p, stat_severity, Cell, Exams, Params, ROWS};
+use crate::checks::ExamCheck;
 use crate::checks::{Chart, ColKind, Ctx, EvidenceTable, Finding, SubjectKind};
 use crate::dataset::rows::Part;
 use crate::stats::fdr::bh_adjust;
@@ -92,7 +93,7 @@ pub(super) fn run(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
         let (lzh, len) = cell_label(ctx, &ex.sessions[ls]);
         let or = t.this.odds_ratio(&t.peers);
         let id = ctx.t.inst_id(inst).to_string();
-        let mut f = Finding::new(&id, "exam.score_heaping", sev)
+        let mut f = Finding::new(&id, ExamCheck::ScoreHeaping, sev)
             .stat(or, Some(q[i]))
             .summary(
                 format!(

@@ -20,6 +20,7 @@
 use std::collections::BTreeMap;
 
 use super::{cell_label, fmt_p, stat_severity, Cell, Exams, Params, ROWS};
+use crate::checks::ExamCheck;
 use crate::checks::{Chart, ColKind, Ctx, EvidenceTable, Finding, SubjectKind};
 use crate::dataset::rows::ExamRecord;
 use crate::stats::fdr::bh_adjust;
@@ -34,10 +35,10 @@ enum Group {
 }
 
 impl Group {
-    fn check(self) -> &'static str {
+    fn check(self) -> ExamCheck {
         match self {
-            Group::Centre => "exam.pass_rate",
-            Group::Training => "exam.training_pass_rate",
+            Group::Centre => ExamCheck::PassRate,
+            Group::Training => ExamCheck::TrainingPassRate,
         }
     }
 
@@ -334,7 +335,7 @@ fn attach_candidates(ctx: &Ctx, ex: &Exams, p: &Params, group: Group, out: &mut 
                 ex.of_session(si).iter().map(|&r| &ex.records[r as usize]).filter(|r| r.attempt <= 1).collect();
             if firsts.len() >= p.heaping_min_n as usize / 2 && firsts.iter().all(|r| f64::from(r.score) >= pass_mark) {
                 let strength = 0.5 * out[i].severity;
-                let f = std::mem::replace(&mut out[i], Finding::new("", "", 0.0));
+                let f = std::mem::replace(&mut out[i], Finding::new("", group.check(), 0.0));
                 out[i] = f.flag(SubjectKind::Session, ctx.t.s(s.id), strength);
             }
         }

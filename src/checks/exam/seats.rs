@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 
 use super::{count_severity, fmt_opt_ts, Exams, Params, ROWS};
+use crate::checks::ExamCheck;
 use crate::checks::{ColKind, Ctx, EvidenceTable, Finding, SubjectKind};
 use crate::dataset::rows::{fmt_ts, ExamRecord, Ts};
 
@@ -80,7 +81,7 @@ fn seat_conflict(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
         }
         let sev = count_severity(count, p.seat_min_count, p.seat_full_count);
         let n_shared = count - over.len();
-        let mut f = Finding::new(t.inst_id(inst), "exam.seat_conflict", sev)
+        let mut f = Finding::new(t.inst_id(inst), ExamCheck::SeatConflict, sev)
             .stat(count as f64, None)
             .summary(
                 format!("{n_shared} 个座位在同一场次被不同考生使用，{} 个场次考生数超过座位数", over.len()),
@@ -198,7 +199,7 @@ fn person_overlap(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
                 ("present B", ColKind::Text),
             ],
         );
-        let mut f = Finding::new(t.inst_id(inst), "exam.person_overlap", sev)
+        let mut f = Finding::new(t.inst_id(inst), ExamCheck::PersonOverlap, sev)
             .stat(list.len() as f64, None)
             .summary(
                 format!("{} 对考试记录显示同一考生同时在两个场次", list.len()),
@@ -274,7 +275,7 @@ fn face_mismatch(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
                 ("score", ColKind::Number),
             ],
         );
-        let mut f = Finding::new(t.inst_id(inst), "exam.face_mismatch", sev)
+        let mut f = Finding::new(t.inst_id(inst), ExamCheck::FaceMismatch, sev)
             .stat(list.len() as f64, None)
             .summary(
                 format!("{} 名考生人脸比对分低于 {}（共 {n} 条有比对分的记录）仍参加考试", list.len(), p.face_min_score),

@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use super::{count_severity, fmt_opt_ts, fmt_p, stat_severity, Cell, Exams, Params, ROWS};
+use crate::checks::ExamCheck;
 use crate::checks::{Chart, ColKind, Ctx, EvidenceTable, Finding, SubjectKind};
 use crate::dataset::rows::{fmt_ts, ExamRecord, ExamSession};
 use crate::stats::fdr::bh_adjust;
@@ -103,7 +104,7 @@ fn early_submit(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
             "exam_records",
             &record_cols(),
         );
-        let mut f = Finding::new(ctx.t.inst_id(inst), "exam.early_submit", sev)
+        let mut f = Finding::new(ctx.t.inst_id(inst), ExamCheck::EarlySubmit, sev)
             .stat(recs.len() as f64, None)
             .summary(
                 format!("{} 名考生在开考后 {m} 分钟内交卷（其中 {passed} 人及格）", recs.len()),
@@ -170,7 +171,7 @@ fn outside_window(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
             "exam_records",
             &cols,
         );
-        let mut f = Finding::new(ctx.t.inst_id(inst), "exam.outside_window", sev)
+        let mut f = Finding::new(ctx.t.inst_id(inst), ExamCheck::OutsideWindow, sev)
             .stat(recs.len() as f64, None)
             .summary(
                 format!("{} 条考试记录的登录或交卷时间在场次时间之外", recs.len()),
@@ -317,7 +318,7 @@ fn fast_high_score(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
         cols.push(("robust z vs session", ColKind::Number));
         let mut table =
             EvidenceTable::new("用时极短且高分的考试记录", "Fast sittings with high scores", "exam_records", &cols);
-        let mut f = Finding::new(ctx.t.inst_id(*inst), "exam.fast_high_score", sev)
+        let mut f = Finding::new(ctx.t.inst_id(*inst), ExamCheck::FastHighScore, sev)
             .stat(x.k as f64, Some(q))
             .summary(
                 format!("{} 名考生用时异常短且得分 ≥ {}，同类机构预期 {:.1} 人（共 {} 场考试记录），q = {}", x.k, p.fast_min_score, x.e, x.n, fmt_p(q)),
@@ -443,7 +444,7 @@ fn submit_cluster(ctx: &Ctx, ex: &Exams, p: &Params) -> Vec<Finding> {
         );
         let mut rtable =
             EvidenceTable::new("集中交卷的考生", "Candidates submitting together", "exam_records", &record_cols());
-        let mut f = Finding::new(ctx.t.inst_id(inst), "exam.submit_cluster", sev)
+        let mut f = Finding::new(ctx.t.inst_id(inst), ExamCheck::SubmitCluster, sev)
             .stat(tres.count as f64, Some(tq))
             .summary(
                 format!(

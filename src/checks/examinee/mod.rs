@@ -32,7 +32,7 @@ use rayon::prelude::*;
 use serde::Deserialize;
 
 use super::exam::Cell;
-use super::{ColKind, EvidenceTable, Finding, SubjectKind};
+use super::{ColKind, EvidenceTable, ExamineeCheck, Finding, SubjectKind};
 use crate::dataset::intern::{Interner, Sym};
 use crate::dataset::rows::{group_by, Part, Tables};
 use crate::model::Operations;
@@ -348,7 +348,7 @@ fn lead_findings(t: &Tables, scored: &[Scored], labels: &[String], p: &Params) -
                 "derived",
                 &COLUMNS,
             );
-            let mut f = Finding::new(t.inst_id(inst), "exam.examinee_lead", strength(best, p));
+            let mut f = Finding::new(t.inst_id(inst), ExamineeCheck::ExamineeLead, strength(best, p));
             for &k in &ks {
                 table.push_limited(evidence_row(t, &scored[k], labels), p.max_evidence_rows);
                 let rid = t.s(records[scored[k].record as usize].id);
@@ -499,10 +499,10 @@ fn inst_finding(
     let severity = 1.0 - (1.0 - sp) * (1.0 - effect);
     let (check, what_zh, what_en) = match comp {
         Component::Speed => {
-            ("exam.examinee_speed", "作答速度异常（快于同卷考生或快于其能力所预期）", "aberrantly fast")
+            (ExamineeCheck::ExamineeSpeed, "作答速度异常（快于同卷考生或快于其能力所预期）", "aberrantly fast")
         }
         Component::Preknowledge => {
-            ("exam.examinee_preknowledge", "疑似预知题目（在疑似泄露题上又快又对）", "showing preknowledge")
+            (ExamineeCheck::ExamineePreknowledge, "疑似预知题目（在疑似泄露题上又快又对）", "showing preknowledge")
         }
     };
     let (role_zh, role_en) =

@@ -6,7 +6,7 @@ use super::*;
 fn params() -> Params {
     let card =
         crate::model::Scorecard::from_toml(include_str!("../../../models/scorecard.toml")).expect("scorecard parses");
-    card.params("examinee").expect("[params.examinee] parses")
+    crate::checks::family_params(&card, crate::checks::Family::Examinee).expect("[family.examinee] parses")
 }
 
 /// Suspicion scores by record index: −log10 of the combined p and of each
@@ -55,7 +55,7 @@ fn honest_province_flags_at_most_one_percent() {
         eprintln!("  preknowledge z mean {mean:.3} sd {sd:.3}, share z > 2.326 {tail:.4}; combined p < 0.01: {p01:.4}");
         assert!(mean.abs() < 0.15 && (sd - 1.0).abs() < 0.15 && tail < 0.02 && p01 < 0.02);
         let inst: Vec<_> =
-            ex.findings.iter().filter(|f| f.check != "exam.examinee_lead").map(|f| &f.institution_id).collect();
+            ex.findings.iter().filter(|f| f.check != ExamineeCheck::ExamineeLead).map(|f| &f.institution_id).collect();
         assert!(inst.is_empty(), "{inst:?}");
         // Rows are sorted by record id and q is BH of p.
         assert!(ex.rows.windows(2).all(|w| w[0].record_id < w[1].record_id));
@@ -92,7 +92,8 @@ fn blind_preknowledge_and_speed_rank_the_cheaters() {
     eprintln!("recall at 5 % flagged: {recall:.3}");
     // Flags carry the statistics; a flagged record is in flags via the lead finding.
     let flagged = ex.rows.iter().filter(|r| r.q_value < 0.05).count();
-    let lead_flags: usize = ex.findings.iter().filter(|f| f.check == "exam.examinee_lead").map(|f| f.flags.len()).sum();
+    let lead_flags: usize =
+        ex.findings.iter().filter(|f| f.check == ExamineeCheck::ExamineeLead).map(|f| f.flags.len()).sum();
     assert_eq!(flagged, lead_flags);
     assert!(flagged > 0);
 }
@@ -156,17 +157,15 @@ fn a_school_selling_the_bank_is_found_against_its_peers() {
     let (t, _) = simulate(&d);
     let ex = analyse(&t, None, &params(), &[]);
     let school = t.inst_id(40).to_string();
-    let pk: Vec<&Finding> = ex.findings.iter().filter(|f| f.check == "exam.examinee_preknowledge").collect();
+    let pk: Vec<&Finding> = ex.findings.iter().filter(|f| f.check == ExamineeCheck::ExamineePreknowledge).collect();
     assert!(
         pk.iter().any(|f| f.institution_id == school),
         "{:?}",
         pk.iter().map(|f| &f.institution_id).collect::<Vec<_>>()
     );
-    let f = pk
-        .iter()
-        .find(|f| f.institution_id == school)
-        .map(|f| (*f).clone())
-        .unwrap_or_else(|| Finding::new("", "", 0.0));
+    let Some(f) = pk.iter().find(|f| f.institution_id == school) else {
+        panic!("no preknowledge finding on {school}");
+    };
     assert!(f.severity > 0.3 && f.method_zh.contains("不是作弊认定"), "{}", f.severity);
     assert!(f.flags.iter().all(|g| g.kind == SubjectKind::ExamRecord));
     // No other school is singled out for preknowledge.

@@ -264,7 +264,7 @@ mod tests {
             assert!(checks_of(&f, &format!("H{k}")).is_empty(), "H{k}: {:?}", checks_of(&f, &format!("H{k}")));
         }
         let sim = f.iter().find(|x| x.check == "exam.answer_similarity").cloned();
-        let sim = sim.unwrap_or_else(|| Finding::new("", "", 0.0));
+        let sim = sim.unwrap_or_else(|| Finding::new("", crate::checks::ResponsesCheck::AnswerSimilarity, 0.0));
         assert!(sim.severity > 0.5, "{}", sim.severity);
         assert!(sim.flags.iter().any(|fl| fl.kind == crate::checks::SubjectKind::Pair && fl.subject_id.contains('|')));
         // The cluster table names the seats of the linked candidates.

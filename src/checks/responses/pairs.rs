@@ -14,6 +14,7 @@
 use rayon::prelude::*;
 
 use super::{Items, Params, SessionMatrix};
+use crate::checks::ResponsesCheck;
 use crate::checks::{ColKind, EvidenceTable, Finding, SubjectKind};
 use crate::dataset::rows::Tables;
 use crate::stats::similarity::{gbt_p, pair_stat, ItemDist, PairStat};
@@ -313,7 +314,7 @@ fn similarity_finding(
         ("答案雷同的考生对", "Linked pairs (identical wrong answers beyond chance)"),
         p.max_evidence_rows,
     );
-    let mut f = Finding::new(inst_id, "exam.answer_similarity", sev)
+    let mut f = Finding::new(inst_id, ResponsesCheck::AnswerSimilarity, sev)
         .stat(linked_n as f64, min_adj)
         .summary(
             format!(
@@ -378,7 +379,7 @@ fn identical_finding(c: &Ctx2, inst_id: &str, sps: &[&SessionPairs], candidates:
         ("答题串（几乎）完全相同的考生对", "Pairs with (nearly) identical response strings"),
         p.max_evidence_rows,
     );
-    let mut f = Finding::new(inst_id, "exam.identical_responses", sev)
+    let mut f = Finding::new(inst_id, ResponsesCheck::IdenticalResponses, sev)
         .stat(n_pairs as f64, Some(best))
         .summary(
             format!("{n_pairs} 对同场考生答题串几乎完全相同（其中 {exact} 对完全相同），涉及 {} 名考生，且共有错误答案", recs.len()),

@@ -12,7 +12,7 @@ use crate::dataset::rows::*;
 pub(crate) fn params() -> Params {
     let card =
         crate::model::Scorecard::from_toml(include_str!("../../../models/scorecard.toml")).expect("scorecard parses");
-    card.params("responses").expect("[params.responses] parses")
+    crate::checks::family_params(&card, crate::checks::Family::Responses).expect("responses parameters parse")
 }
 
 /// How one simulated session answers.

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 
 use super::pairs::severity;
 use super::{Items, Params, SessionMatrix, KEY};
+use crate::checks::ResponsesCheck;
 use crate::checks::{ColKind, EvidenceTable, Finding, SubjectKind};
 use std::collections::{BTreeMap, HashMap};
 
@@ -263,8 +264,8 @@ pub(crate) fn findings(t: &Tables, matrices: &[SessionMatrix], items: &Items, p:
     for what in [Flagged::ChangedToKey, Flagged::FastCorrect] {
         let ms: Vec<Moments> = matrices.par_iter().map(|m| moments_of(m, t, items, p, what)).collect();
         let (min_shift, check) = match what {
-            Flagged::ChangedToKey => (p.burst_min_shift, "exam.answer_change_burst"),
-            Flagged::FastCorrect => (p.time_min_shift, "exam.item_time_pattern"),
+            Flagged::ChangedToKey => (p.burst_min_shift, ResponsesCheck::AnswerChangeBurst),
+            Flagged::FastCorrect => (p.time_min_shift, ResponsesCheck::ItemTimePattern),
         };
         let mut by_inst: BTreeMap<u32, Vec<Hit>> = BTreeMap::new();
         for h in moment_tests(matrices, &ms, &op_key, min_shift) {
@@ -295,7 +296,7 @@ fn render(
     inst: u32,
     candidates: usize,
     what: Flagged,
-    check: &str,
+    check: ResponsesCheck,
     p: &Params,
 ) -> Finding {
     let sessions = t.exam_sessions.as_deref().unwrap_or(&[]);

@@ -151,8 +151,8 @@ impl Fx {
     }
 
     /// The findings of one check.
-    pub fn run_check(&self, check: &str) -> Vec<Finding> {
-        self.run().into_iter().filter(|f| f.check == check).collect()
+    pub fn run_check(&self, check: impl AsRef<str>) -> Vec<Finding> {
+        self.run().into_iter().filter(|f| f.check == check.as_ref()).collect()
     }
 }
 

@@ -112,20 +112,22 @@ pub struct Params {
     pub noatt_full_share: f64,
 }
 
-/// Check ids of this family.
+/// Check codes of this family (short names for [`TrainingCheck`]).
 pub mod ids {
-    pub const HOURS_SHORT: &str = "training.hours_short";
-    pub const NOT_IN_MODEL: &str = "training.not_in_model";
-    pub const COMPRESSED: &str = "training.compressed_schedule";
-    pub const PERSON_OVERLAP: &str = "training.person_overlap";
-    pub const INSTRUCTOR_OVERLAP: &str = "training.instructor_overlap";
-    pub const ROOM_OVER_CAPACITY: &str = "training.room_over_capacity";
-    pub const PROXY_SIGNIN: &str = "training.proxy_signin";
-    pub const TIME_HEAPING: &str = "training.time_heaping";
-    pub const ONLINE_FARMING: &str = "training.online_farming";
-    pub const FACE_MISMATCH: &str = "training.face_mismatch";
-    pub const BACKFILLED: &str = "training.backfilled";
-    pub const NO_ATTENDANCE: &str = "training.no_attendance_record";
+    use crate::checks::TrainingCheck;
+
+    pub const HOURS_SHORT: TrainingCheck = TrainingCheck::HoursShort;
+    pub const NOT_IN_MODEL: TrainingCheck = TrainingCheck::NotInModel;
+    pub const COMPRESSED: TrainingCheck = TrainingCheck::CompressedSchedule;
+    pub const PERSON_OVERLAP: TrainingCheck = TrainingCheck::PersonOverlap;
+    pub const INSTRUCTOR_OVERLAP: TrainingCheck = TrainingCheck::InstructorOverlap;
+    pub const ROOM_OVER_CAPACITY: TrainingCheck = TrainingCheck::RoomOverCapacity;
+    pub const PROXY_SIGNIN: TrainingCheck = TrainingCheck::ProxySignin;
+    pub const TIME_HEAPING: TrainingCheck = TrainingCheck::TimeHeaping;
+    pub const ONLINE_FARMING: TrainingCheck = TrainingCheck::OnlineFarming;
+    pub const FACE_MISMATCH: TrainingCheck = TrainingCheck::FaceMismatch;
+    pub const BACKFILLED: TrainingCheck = TrainingCheck::Backfilled;
+    pub const NO_ATTENDANCE: TrainingCheck = TrainingCheck::NoAttendanceRecord;
 }
 
 /// Row groupings every check shares, built once per run.
