@@ -82,6 +82,8 @@ pub struct Options {
     pub html: bool,
     pub lang: crate::report::Lang,
     pub unmasked: bool,
+    /// `--suspect-items FILE`: the inspector's list of suspect items (issue 16).
+    pub suspect_items: Option<PathBuf>,
     /// The command line, for the run ledger.
     pub command: String,
     pub args: Vec<String>,
@@ -197,6 +199,10 @@ impl Staged<'_> {
     fn run(&self, store: &mut Store, info: RunInfo, timings: &mut Timings) -> Result<(RunResult, Option<PathBuf>)> {
         let (opts, models, loaded, progress) = (self.opts, self.models, self.loaded, self.progress);
         let params = Params::from_scorecard(&models.scorecard).map_err(anyhow::Error::msg)?;
+        let suspect = match &opts.suspect_items {
+            Some(path) => read_suspect_items(path)?,
+            None => Vec::new(),
+        };
 
         progress.inc(1);
         progress.set_message("sampling CCTV footage");
@@ -221,17 +227,19 @@ impl Staged<'_> {
             params: &params,
             footage: &footage,
         };
-        let (ingested, (mut findings, scores)) = std::thread::scope(|s| {
+        let (ingested, (mut findings, scores, examinees)) = std::thread::scope(|s| {
             let writer = s.spawn(|| {
                 let t = Instant::now();
                 store.ingest(loaded).map(|()| t.elapsed().as_secs_f64())
             });
-            let findings: Vec<Finding> =
-                checks::run_all(&ctx).into_iter().filter(|f| opts.scope.contains(&f.institution_id)).collect();
+            let (all, mut examinees) = checks::run_checks(&ctx, &suspect);
+            let findings: Vec<Finding> = all.into_iter().filter(|f| opts.scope.contains(&f.institution_id)).collect();
+            // A shard writes the examinees of its exam centres (each record has one).
+            examinees.retain(|r| opts.scope.contains(&r.exam_institution_id));
             let scores = score_all(models, loaded, &findings, &opts.scope);
             timings.checks = t3.elapsed().as_secs_f64();
             let ingested = writer.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the store writer panicked")));
-            (ingested, (findings, scores))
+            (ingested, (findings, scores, examinees))
         });
         timings.store = ingested?;
         // Scans keep no pictures: the frames findings cite are decoded once
@@ -251,6 +259,7 @@ impl Staged<'_> {
         }
         let text = crate::report::csv_out::TextPolicy { unmasked: opts.unmasked };
         let mut written = crate::report::csv_out::write_all(&opts.out, &result.scores, &result.findings, text)?;
+        written.push(crate::report::csv_out::write_examinees(&opts.out, &examinees, text)?);
         let book = crate::report::xlsx_out::ScoreBook {
             scores: &result.scores,
             findings: &result.findings,
@@ -294,6 +303,30 @@ impl Staged<'_> {
         timings.outputs = t4.elapsed().as_secs_f64();
         Ok((result, index))
     }
+}
+
+/// Reads `--suspect-items FILE`: a CSV (UTF-8, BOM allowed) with an
+/// `item_id` (题目编号) column and an optional `operation` (作业类别) column.
+pub fn read_suspect_items(path: &Path) -> Result<Vec<checks::examinee::SuspectItem>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read suspect items `{}`", path.display()))?;
+    let text = String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(&bytes)).into_owned();
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let header: Vec<String> = rdr.headers()?.iter().map(|h| h.trim().to_string()).collect();
+    let col = |names: &[&str]| header.iter().position(|h| names.contains(&h.as_str()));
+    let item =
+        col(&["item_id", "题目编号"]).with_context(|| format!("`{}` has no `item_id` column", path.display()))?;
+    let op = col(&["operation", "作业类别"]);
+    let mut out = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.with_context(|| format!("`{}` line {}", path.display(), i + 2))?;
+        let id = rec.get(item).unwrap_or("").trim();
+        if id.is_empty() {
+            continue;
+        }
+        let operation = op.and_then(|k| rec.get(k)).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        out.push(checks::examinee::SuspectItem { item_id: id.to_string(), operation });
+    }
+    Ok(out)
 }
 
 /// A stage progress bar on stderr; indicatif draws nothing when stderr is

@@ -26,7 +26,31 @@ fn score_writes_the_stable_outputs_with_their_headers() {
     assert_eq!(first("scores.csv"), "institution_id,name,score,tier,findings,top_check");
     assert_eq!(first("findings.csv"), "institution_id,check,severity,statistic,p_value,summary");
     assert_eq!(first("flags.csv"), "institution_id,check,subject_kind,subject_id,strength");
+    assert_eq!(
+        first("examinees.csv"),
+        "record_id,person_id,exam_institution_id,training_institution_id,speed_z,preknowledge_z,p_value,q_value"
+    );
     assert!(out.join("kaopei.db").exists());
+
+    // examinees.csv: one row per theory record it could score, sorted by
+    // record id; q is BH of p (q >= p); every row at q < 0.05 is flagged.
+    let ex = read_csv(&out.join("examinees.csv"));
+    assert!(!ex.is_empty());
+    assert!(ex.windows(2).all(|w| w[0]["record_id"] < w[1]["record_id"]));
+    let flags = read_csv(&out.join("flags.csv"));
+    for r in &ex {
+        let (p, q): (f64, f64) = (r["p_value"].parse().unwrap(), r["q_value"].parse().unwrap());
+        assert!(q >= p - 1e-12 && (0.0..=1.0).contains(&q), "{r:?}");
+        if q < 0.05 {
+            assert!(
+                flags.iter().any(|g| g["subject_kind"] == "exam_record"
+                    && g["subject_id"] == r["record_id"]
+                    && g["check"] == "exam.examinee_lead"),
+                "{} not flagged",
+                r["record_id"]
+            );
+        }
+    }
 
     let scores = read_csv(&out.join("scores.csv"));
     let institutions = read_csv(&demo().join("institutions.csv"));
@@ -97,7 +121,7 @@ fn outputs_do_not_depend_on_thread_count_or_sharding() {
     run("s2", &["--shard", "2/3"]);
     run("s3", &["--shard", "3/3"]);
     w.run_ok(&["merge", "--out", "merged", "s1", "s2", "s3"], &[0, 1]);
-    for f in ["scores.csv", "findings.csv", "flags.csv"] {
+    for f in ["scores.csv", "findings.csv", "flags.csv", "examinees.csv"] {
         let j1 = bytes(w.path("j1").join(f));
         assert_eq!(j1, bytes(w.path("j4").join(f)), "{f} differs between --jobs 1 and 4");
         assert_eq!(j1, bytes(w.path("merged").join(f)), "{f} differs between sharded+merged and one run");
@@ -156,6 +180,31 @@ fn score_writes_an_excel_workbook_with_ids_as_text() {
         })
         .collect();
     assert!(!ids.is_empty() && ids.iter().all(|s| s.len() == 18), "{ids:?}");
+}
+
+#[test]
+fn suspect_items_from_the_inspector_are_used() {
+    let w = Workdir::new();
+    // The first 15 item ids of the demo's answers, for every operation.
+    let items: Vec<String> = {
+        let mut v: Vec<String> =
+            read_csv(&demo().join("exam_responses.csv")).into_iter().map(|r| r["item_id"].clone()).collect();
+        v.sort();
+        v.dedup();
+        v.truncate(15);
+        v
+    };
+    let list = format!("\u{feff}item_id,operation\n{}\n", items.join(",\n"));
+    w.write("suspect.csv", list);
+    let ds = demo();
+    w.run_ok(&["score", ds.to_str().unwrap(), "--out", "out", "--no-html", "--suspect-items", "suspect.csv"], &[0, 1]);
+    let ex = read_csv(&w.path("out").join("examinees.csv"));
+    assert!(ex.iter().any(|r| !r["preknowledge_z"].is_empty()), "the outside set gives preknowledge statistics");
+    // A file without an item_id column is an error naming it.
+    w.write("bad.csv", "item,operation\nQ1,\n");
+    let o = w.run(&["score", ds.to_str().unwrap(), "--out", "out2", "--no-html", "--suspect-items", "bad.csv"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("item_id"));
 }
 
 #[test]

@@ -16,6 +16,7 @@ pub mod callback;
 pub mod cctv;
 pub mod cert;
 pub mod exam;
+pub mod examinee;
 pub mod finding;
 pub mod idno;
 pub mod registry;
@@ -24,7 +25,9 @@ pub mod severity;
 pub mod training;
 
 pub use finding::{Chart, ColKind, EvidenceTable, Finding, Flag, FrameRef, SubjectKind};
-pub use registry::{CallbackCheck, CctvCheck, CertCheck, CheckId, ExamCheck, Family, ResponsesCheck, TrainingCheck};
+pub use registry::{
+    CallbackCheck, CctvCheck, CertCheck, CheckId, ExamCheck, ExamineeCheck, Family, ResponsesCheck, TrainingCheck,
+};
 pub use severity::SeverityForm;
 
 use crate::dataset::rows::Tables;
@@ -70,6 +73,7 @@ pub struct Params {
     pub training: training::Params,
     pub exam: exam::Params,
     pub responses: responses::Params,
+    pub examinee: examinee::Params,
     pub cert: cert::Params,
     pub cctv: cctv::Params,
     pub callback: callback::Params,
@@ -114,6 +118,7 @@ impl Params {
             training: family_params(card, Family::Training)?,
             exam: family_params(card, Family::Exam)?,
             responses: family_params(card, Family::Responses)?,
+            examinee: family_params(card, Family::Examinee)?,
             cert: family_params(card, Family::Cert)?,
             cctv: family_params(card, Family::Cctv)?,
             callback: family_params(card, Family::Callback)?,
@@ -145,16 +150,24 @@ impl Ctx<'_> {
 /// institution, check and summary, so the output does not depend on the
 /// thread count.
 pub fn run_all(ctx: &Ctx) -> Vec<Finding> {
+    run_checks(ctx, &[]).0
+}
+
+/// [`run_all`] and the per-examinee rows of `examinees.csv` (issue 16),
+/// with the inspector's outside list of suspect items, if any.
+pub fn run_checks(ctx: &Ctx, suspect: &[examinee::SuspectItem]) -> (Vec<Finding>, Vec<examinee::ExamineeRow>) {
     use rayon::prelude::*;
     let families: [fn(&Ctx) -> Vec<Finding>; 6] =
         [training::run, exam::run, responses::run, cert::run, cctv::run, callback::run];
-    let mut all: Vec<Finding> = families.par_iter().flat_map(|f| f(ctx)).collect();
+    let (mut all, ex): (Vec<Finding>, examinee::Examinees) =
+        rayon::join(|| families.par_iter().flat_map(|f| f(ctx)).collect(), || examinee::run(ctx, suspect));
+    all.extend(ex.findings);
     for f in &mut all {
         f.flags.sort_by(|a, b| (a.kind, &a.subject_id).cmp(&(b.kind, &b.subject_id)));
         f.flags.dedup_by(|a, b| a.kind == b.kind && a.subject_id == b.subject_id);
     }
     all.sort_by(|a, b| (&a.institution_id, &a.check, &a.summary_en).cmp(&(&b.institution_id, &b.check, &b.summary_en)));
-    all
+    (all, ex.rows)
 }
 
 /// Province-level charts for the batch overview (pass-rate funnels per

@@ -29,14 +29,23 @@ pub enum Family {
     Training,
     Exam,
     Responses,
+    /// Per-examinee statistics (issue 16, `checks::examinee`).
+    Examinee,
     Cert,
     Cctv,
     Callback,
 }
 
 impl Family {
-    pub const ALL: [Family; 6] =
-        [Family::Training, Family::Exam, Family::Responses, Family::Cert, Family::Cctv, Family::Callback];
+    pub const ALL: [Family; 7] = [
+        Family::Training,
+        Family::Exam,
+        Family::Responses,
+        Family::Examinee,
+        Family::Cert,
+        Family::Cctv,
+        Family::Callback,
+    ];
 
     /// The name of its `[family.NAME]` table.
     pub fn as_str(self) -> &'static str {
@@ -44,6 +53,7 @@ impl Family {
             Family::Training => "training",
             Family::Exam => "exam",
             Family::Responses => "responses",
+            Family::Examinee => "examinee",
             Family::Cert => "cert",
             Family::Cctv => "cctv",
             Family::Callback => "callback",
@@ -240,6 +250,19 @@ family_enum!(
 );
 
 family_enum!(
+    /// `checks::examinee`: every theory examinee against the examinees of
+    /// the same paper (speed, blind preknowledge), aggregated to institutions.
+    ExamineeCheck, Examinee, Exam, Examinee {
+        ExamineeSpeed = "exam.examinee_speed", [ExamSessions, ExamRecords], Rate, Code,
+            "More aberrantly fast examinees than at peers of the same region and paper";
+        ExamineePreknowledge = "exam.examinee_preknowledge", [ExamSessions, ExamRecords, ExamResponses], Rate, Code,
+            "More examinees fast and right on a blindly estimated leaked item set than at peers";
+        ExamineeLead = "exam.examinee_lead", [ExamSessions, ExamRecords], Rows, Code,
+            "Examinees singled out by their own speed or preknowledge statistics (leads, weight 0)";
+    }
+);
+
+family_enum!(
     /// `checks::cert`: certificates against ID rules and the exam archive.
     CertCheck, Cert, Cert, Cert {
         InvalidId = "cert.invalid_id", [Certificates], Rows, Code,
@@ -299,6 +322,7 @@ pub enum CheckId {
     Training(TrainingCheck),
     Exam(ExamCheck),
     Responses(ResponsesCheck),
+    Examinee(ExamineeCheck),
     Cert(CertCheck),
     Cctv(CctvCheck),
     Callback(CallbackCheck),
@@ -310,6 +334,7 @@ macro_rules! dispatch {
             CheckId::Training($c) => $e,
             CheckId::Exam($c) => $e,
             CheckId::Responses($c) => $e,
+            CheckId::Examinee($c) => $e,
             CheckId::Cert($c) => $e,
             CheckId::Cctv($c) => $e,
             CheckId::Callback($c) => $e,
@@ -338,6 +363,7 @@ impl CheckId {
             CheckId::Training(_) => Family::Training,
             CheckId::Exam(_) => Family::Exam,
             CheckId::Responses(_) => Family::Responses,
+            CheckId::Examinee(_) => Family::Examinee,
             CheckId::Cert(_) => Family::Cert,
             CheckId::Cctv(_) => Family::Cctv,
             CheckId::Callback(_) => Family::Callback,
@@ -348,6 +374,7 @@ impl CheckId {
             CheckId::Training(_) => TrainingCheck::SOURCE,
             CheckId::Exam(_) => ExamCheck::SOURCE,
             CheckId::Responses(_) => ResponsesCheck::SOURCE,
+            CheckId::Examinee(_) => ExamineeCheck::SOURCE,
             CheckId::Cert(_) => CertCheck::SOURCE,
             CheckId::Cctv(_) => CctvCheck::SOURCE,
             CheckId::Callback(_) => CallbackCheck::SOURCE,
@@ -398,6 +425,7 @@ pub fn registry() -> impl Iterator<Item = Entry> {
     let ids = (TrainingCheck::ALL.iter().map(|&c| CheckId::from(c)))
         .chain(ExamCheck::ALL.iter().map(|&c| CheckId::from(c)))
         .chain(ResponsesCheck::ALL.iter().map(|&c| CheckId::from(c)))
+        .chain(ExamineeCheck::ALL.iter().map(|&c| CheckId::from(c)))
         .chain(CertCheck::ALL.iter().map(|&c| CheckId::from(c)))
         .chain(CctvCheck::ALL.iter().map(|&c| CheckId::from(c)))
         .chain(CallbackCheck::ALL.iter().map(|&c| CheckId::from(c)));

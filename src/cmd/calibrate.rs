@@ -182,6 +182,7 @@ fn label_all(a: &Args, dirs: &[PathBuf]) -> Result<Vec<Labelled>> {
             html: false,
             lang: crate::report::Lang::En,
             unmasked: false,
+            suspect_items: None,
             command: "calibrate".into(),
             args: vec![],
         })?;

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use crate::model::Tier;
-use crate::report::csv_out::{sort_and_write, FINDINGS, FLAGS, SCORES};
+use crate::report::csv_out::{sort_and_write, EXAMINEES, FINDINGS, FLAGS, SCORES};
 use crate::run::InputFile;
 use crate::store::Store;
 
@@ -120,6 +120,14 @@ fn merge(a: &Args, inputs: &mut Vec<InputFile>) -> Result<(i32, Vec<PathBuf>)> {
     let path = a.out.join(FLAGS.0);
     sort_and_write(&path, &FLAGS.1, flags.into_iter().map(|(_, r)| r).collect(), FLAGS.2, true)?;
     written.push(path);
+    // Shards write the examinees of their exam centres: a union (shards
+    // from before examinees.csv existed have none to merge).
+    if a.shards.iter().all(|d| d.join(EXAMINEES.0).exists()) {
+        let rows = read_all(&a.shards, EXAMINEES.0, &EXAMINEES.1, inputs)?;
+        let path = a.out.join(EXAMINEES.0);
+        sort_and_write(&path, &EXAMINEES.1, rows.into_iter().map(|(_, r)| r).collect(), EXAMINEES.2, false)?;
+        written.push(path);
+    }
     eprintln!("kaopei: merged {} shards, {} institutions into `{}`", a.shards.len(), owner.len(), a.out.display());
     Ok((i32::from(red && !a.exit_zero_on_red), written))
 }

@@ -26,6 +26,11 @@ pub struct Common {
     /// Skip the HTML reports (CSV outputs and store only).
     #[arg(long)]
     pub no_html: bool,
+    /// CSV of suspect items (`item_id`, optional `operation`), e.g. items
+    /// seen in a leaked bank: examinees are tested for preknowledge of
+    /// these instead of a set estimated from the data.
+    #[arg(long, value_name = "FILE")]
+    pub suspect_items: Option<PathBuf>,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -92,6 +97,7 @@ fn execute(command: &str, c: Common, scope: Scope) -> Result<i32> {
         html: !c.no_html,
         lang: c.view.lang,
         unmasked: c.view.unmasked,
+        suspect_items: c.suspect_items,
         command: command.to_string(),
         args: std::env::args().skip(1).collect(),
     };

@@ -93,6 +93,21 @@ pub const FINDINGS: (&str, [&str; 6], &[usize]) =
     ("findings.csv", ["institution_id", "check", "severity", "statistic", "p_value", "summary"], &[0, 1, 5, 2]);
 pub const FLAGS: (&str, [&str; 5], &[usize]) =
     ("flags.csv", ["institution_id", "check", "subject_kind", "subject_id", "strength"], &[0, 1, 2, 3]);
+/// `examinees.csv` (issue 16), sorted by record_id.
+pub const EXAMINEES: (&str, [&str; 8], &[usize]) = (
+    "examinees.csv",
+    [
+        "record_id",
+        "person_id",
+        "exam_institution_id",
+        "training_institution_id",
+        "speed_z",
+        "preknowledge_z",
+        "p_value",
+        "q_value",
+    ],
+    &[0],
+);
 
 /// Sorts `rows` by the `key` columns (then the whole row) and writes them
 /// under `header`. When `dedup` is set, rows equal on the key columns are
@@ -181,6 +196,32 @@ pub fn write_all(dir: &Path, scores: &[InstScore], findings: &[Finding], p: Text
     sort_and_write(&paths[1], &FINDINGS.1, finding_rows(findings, p), FINDINGS.2, false)?;
     sort_and_write(&paths[2], &FLAGS.1, flag_rows(findings), FLAGS.2, true)?;
     Ok(paths.to_vec())
+}
+
+/// Rows of `examinees.csv`: ID numbers masked unless `--unmasked`, as in
+/// the summaries (record_id is the key other tools act on).
+pub fn examinee_rows(rows: &[crate::checks::examinee::ExamineeRow], p: TextPolicy) -> Vec<Vec<String>> {
+    rows.iter()
+        .map(|r| {
+            vec![
+                safe_text(&r.record_id),
+                p.text(&r.person_id),
+                safe_text(&r.exam_institution_id),
+                safe_text(&r.training_institution_id),
+                opt_num(r.speed_z, fixed4),
+                opt_num(r.preknowledge_z, fixed4),
+                opt_num(Some(r.p_value), sci),
+                opt_num(Some(r.q_value), sci),
+            ]
+        })
+        .collect()
+}
+
+/// Writes `examinees.csv` into `dir`; returns its path.
+pub fn write_examinees(dir: &Path, rows: &[crate::checks::examinee::ExamineeRow], p: TextPolicy) -> Result<PathBuf> {
+    let path = dir.join(EXAMINEES.0);
+    sort_and_write(&path, &EXAMINEES.1, examinee_rows(rows, p), EXAMINEES.2, false)?;
+    Ok(path)
 }
 
 #[cfg(test)]

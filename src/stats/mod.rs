@@ -11,6 +11,7 @@ pub mod fdr;
 pub mod fisher;
 pub mod funnel;
 pub mod heaping;
+pub mod lnirt;
 pub mod poibin;
 pub mod robust;
 pub mod scan;
