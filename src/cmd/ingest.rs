@@ -70,12 +70,23 @@ pub fn run(a: Args) -> Result<i32> {
 pub fn print_summary(loaded: &dataset::Loaded) -> std::io::Result<()> {
     outln!(
         "{:<16} {:>10} {:>10} {:>10} {:>10}  {:<10} file",
-        "table", "read", "loaded", "rejected", "defects", "encoding"
+        "table",
+        "read",
+        "loaded",
+        "rejected",
+        "defects",
+        "encoding"
     );
     for f in &loaded.files {
         outln!(
             "{:<16} {:>10} {:>10} {:>10} {:>10}  {:<10} {}",
-            f.table, f.rows_read, f.rows_loaded, f.rows_rejected, f.field_defects, f.encoding, f.file
+            f.table,
+            f.rows_read,
+            f.rows_loaded,
+            f.rows_rejected,
+            f.field_defects,
+            f.encoding,
+            f.file
         );
         if let Some(why) = &f.refused {
             outln!("{:<16} REFUSED: {why}", "");

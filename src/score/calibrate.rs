@@ -13,8 +13,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::Tier;
 use crate::model::scorecard::Scoring;
+use crate::model::Tier;
 
 /// One labelled institution: its findings as (check id, severity), and
 /// whether falsification was planted there.
