@@ -214,7 +214,7 @@ mod tests {
             for sev in [0.3, 0.6, 1.0] {
                 let s = score(&c, &[finding(id, sev)]);
                 if x * sev < c.scoring.red_single_min {
-                    assert_ne!(s.tier, "red", "{id} at {sev}: {}", s.score);
+                    assert_ne!(s.tier, Tier::Red, "{id} at {sev}: {}", s.score);
                 }
             }
         }
@@ -230,7 +230,7 @@ mod tests {
         .collect();
         let s = score(&c, &fam);
         assert!(fam.iter().all(|f| w(&c, &f.check) * 0.6 < c.scoring.red_single_min));
-        assert_ne!(s.tier, "red", "{}", s.score);
+        assert_ne!(s.tier, Tier::Red, "{}", s.score);
     }
 
     #[test]

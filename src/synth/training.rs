@@ -686,6 +686,7 @@ mod tests {
             frame_interval: 600.0,
             records_salt: 0,
             clean: Vec::new(),
+            settings: Default::default(),
         };
         super::super::generate(&cfg, &m.operations).unwrap();
         let mut truth: BTreeMap<String, (String, String)> = BTreeMap::new();
