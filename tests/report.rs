@@ -34,6 +34,14 @@ yellow = 20.0
 max_remaining_severity = 0.3
 max_tier = "yellow"
 deadline_days = 30
+[scoring]
+# Plain noisy-OR (no damping, no gate): the report tests are about rendering.
+family_damping = 1.0
+corroborate_min = 0.0
+red_single_min = 0.0
+screening = []
+screening_cap = 1.0
+families = {}
 [checks."training.hours_short"]
 weight = 0.55
 title_zh = "学时不足"
