@@ -15,7 +15,7 @@
 /// Significance strength of an adjusted p-value `q` on the log scale:
 /// 0 at `alpha` (and for any `q ≥ alpha`), 1 at `q_full` or below.
 pub fn strength(q: f64, alpha: f64, q_full: f64) -> f64 {
-    if !(q < alpha) || !(alpha > 0.0) {
+    if q.is_nan() || alpha.is_nan() || q >= alpha || alpha <= 0.0 {
         return 0.0;
     }
     let span = (alpha / q_full.clamp(1e-300, alpha)).log10();
@@ -33,10 +33,10 @@ pub fn evidence(q: f64, alpha: f64, q_full: f64, effect: f64) -> f64 {
 
 /// Severity of a hard-rule breach: `min(1, x / full)` (0 for `x ≤ 0`).
 pub fn extent(x: f64, full: f64) -> f64 {
-    if !(x > 0.0) {
+    if x.is_nan() || x <= 0.0 {
         return 0.0;
     }
-    if !(full > 0.0) {
+    if full.is_nan() || full <= 0.0 {
         return 1.0;
     }
     (x / full).min(1.0)
