@@ -6,7 +6,7 @@
 //!
 //! | id | what it says |
 //! |---|---|
-//! | `exam.examinee_speed` | an institution's examinees are aberrantly fast more often than examinees of peer institutions (same region, same paper) |
+//! | `exam.examinee_speed` | an institution's examinees are aberrantly fast more often than their peers: other schools' examinees in the same sessions (training institution) or other centres of the region on the same paper (exam centre) |
 //! | `exam.examinee_preknowledge` | the same for the preknowledge statistic |
 //! | `exam.examinee_lead` | the exam centre's examinees whose combined statistic passes BH over all examinees (weight 0: leads on people, not evidence against the centre) |
 //!
@@ -15,9 +15,13 @@
 //! combination of their speed p and preknowledge p; BH runs over all
 //! examinees; every row goes to `examinees.csv`. Institutions (as exam
 //! centre and as training institution) are tested by the number of their
-//! examinees whose component p reaches `lead_p`, against the rate among
-//! examinees of the same paper at the other institutions of the same
-//! region (Poisson-binomial tail), BH over institutions.
+//! examinees whose component p reaches `lead_p` (Poisson-binomial tail):
+//! a training institution against the other schools' examinees in the
+//! same exam sessions (falling back to the same centre and paper, then to
+//! the region and paper), so a school is not charged for a relayed
+//! session; an exam centre against the other centres of the region on the
+//! same paper, leaving out examinees whose school is itself found. BH
+//! within each role.
 //!
 //! Fairness: group differences look like leakage (a region's schooling, a
 //! training route); the flags are leads relative to peers of the same
@@ -75,6 +79,9 @@ pub struct Params {
     pub peer_region_digits: usize,
     /// Pseudo-count of examinees shrinking a peer rate to the paper's rate.
     pub peer_prior: f64,
+    /// Pseudo-count of examinees shrinking a session's rate (other schools)
+    /// to the centre × paper rate, and that to the region × paper rate.
+    pub session_prior: f64,
     pub min_leads: u32,
     pub min_excess_share: f64,
     pub full_excess_share: f64,
@@ -388,7 +395,20 @@ impl Component {
     }
 }
 
+/// One examinee as the institution tests see it.
+#[derive(Debug, Clone, Copy)]
+struct Unit {
+    /// Index into the scored examinees.
+    k: usize,
+    centre: u32,
+    school: Option<u32>,
+    session: u32,
+    bank: usize,
+    lead: bool,
+}
+
 /// One institution in one role, tested for one component.
+#[derive(Debug, Clone)]
 struct InstTest {
     inst: u32,
     training_role: bool,
@@ -396,7 +416,191 @@ struct InstTest {
     leads: u32,
     expected: f64,
     p: f64,
+    /// Indices into the scored examinees.
     members: Vec<usize>,
+    /// Training role: trainees whose null rate is carried mostly by their
+    /// session's other schools, by the centre's other schools on the same
+    /// paper, by the centre's other schools on any paper, or by the
+    /// region's other schools on the paper.
+    levels: [u32; 4],
+    /// Centre role: examinees left out because their school is itself found.
+    excluded: u32,
+}
+
+type Count = (f64, f64);
+
+fn bump<K: Ord>(m: &mut BTreeMap<K, Count>, key: K, lead: bool) {
+    let c = m.entry(key).or_default();
+    c.0 += 1.0;
+    c.1 += f64::from(u8::from(lead));
+}
+
+fn get<K: Ord>(m: &BTreeMap<K, Count>, k: K) -> Count {
+    m.get(&k).copied().unwrap_or_default()
+}
+
+fn minus(a: Count, b: Count) -> Count {
+    ((a.0 - b.0).max(0.0), (a.1 - b.1).max(0.0))
+}
+
+/// The rate of `c` shrunk towards `prior` with the weight of `w` examinees.
+fn shrunk(c: Count, prior: f64, w: f64) -> f64 {
+    ((c.1 + w * prior) / (c.0 + w)).clamp(1e-6, 1.0)
+}
+
+/// The region × paper rate of the examinees not in `own`, shrunk towards
+/// the paper's rate outside `own` (the peer null of both roles).
+fn region_rate(cell: Count, bank: Count, own: Count, p: &Params) -> f64 {
+    let rest = minus(bank, own);
+    let base = (rest.1 + 0.5) / (rest.0 + 1.0);
+    shrunk(minus(cell, own), base, p.peer_prior)
+}
+
+/// Training institutions: each trainee's null rate is the lead rate of the
+/// other schools' examinees in the same session, shrunk towards the rate of
+/// the other schools' examinees of the same centre and paper, then of the
+/// same centre on any paper (the statistics are calibrated within each
+/// paper), then the region × paper rate: a session or centre with few
+/// others falls back to the wider level. A school whose trainees are only as fast
+/// as their session-mates is not charged for the session.
+fn school_tests(units: &[Unit], region: &[String], p: &Params) -> Vec<InstTest> {
+    let w = p.session_prior;
+    let (mut sess, mut sess_own) = (BTreeMap::new(), BTreeMap::new());
+    let (mut cen, mut cen_own) = (BTreeMap::new(), BTreeMap::new());
+    let (mut site, mut site_own) = (BTreeMap::new(), BTreeMap::new());
+    let (mut reg, mut bank_tot, mut bank_own) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    let mut members: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for (i, u) in units.iter().enumerate() {
+        bump(&mut sess, u.session, u.lead);
+        bump(&mut cen, (u.centre, u.bank), u.lead);
+        bump(&mut site, u.centre, u.lead);
+        if let Some(s) = u.school {
+            bump(&mut sess_own, (u.session, s), u.lead);
+            bump(&mut cen_own, (u.centre, u.bank, s), u.lead);
+            bump(&mut site_own, (u.centre, s), u.lead);
+            bump(&mut reg, (region[s as usize].as_str(), u.bank), u.lead);
+            bump(&mut bank_tot, u.bank, u.lead);
+            bump(&mut bank_own, (u.bank, s), u.lead);
+            members.entry(s).or_default().push(i);
+        }
+    }
+    members
+        .into_iter()
+        .map(|(s, is)| {
+            let mut levels = [0u32; 4];
+            let ps: Vec<f64> = is
+                .iter()
+                .map(|&i| {
+                    let u = &units[i];
+                    let own = get(&bank_own, (u.bank, s));
+                    let r_reg =
+                        region_rate(get(&reg, (region[s as usize].as_str(), u.bank)), get(&bank_tot, u.bank), own, p);
+                    let o_cen = minus(get(&cen, (u.centre, u.bank)), get(&cen_own, (u.centre, u.bank, s)));
+                    let o_site = minus(get(&site, u.centre), get(&site_own, (u.centre, s)));
+                    let r_cen = shrunk(o_cen, shrunk(o_site, r_reg, w), w);
+                    let o_ses = minus(get(&sess, u.session), get(&sess_own, (u.session, s)));
+                    levels[if o_ses.0 >= w {
+                        0
+                    } else if o_cen.0 >= w {
+                        1
+                    } else if o_site.0 >= w {
+                        2
+                    } else {
+                        3
+                    }] += 1;
+                    shrunk(o_ses, r_cen, w)
+                })
+                .collect();
+            let leads = is.iter().filter(|&&i| units[i].lead).count() as u32;
+            InstTest {
+                inst: s,
+                training_role: true,
+                n: is.len(),
+                leads,
+                expected: ps.iter().sum(),
+                p: crate::stats::poibin::upper_tail(leads as usize, &ps),
+                members: is.iter().map(|&i| units[i].k).collect(),
+                levels,
+                excluded: 0,
+            }
+        })
+        .collect()
+}
+
+/// Exam centres against the other centres' examinees of the same region and
+/// paper, leaving out examinees trained at a school in `found` (their
+/// anomaly is explained by their school, tested within their sessions).
+fn centre_tests(units: &[Unit], region: &[String], found: &[u32], p: &Params) -> Vec<InstTest> {
+    let explained = |u: &Unit| u.school.is_some_and(|s| found.binary_search(&s).is_ok());
+    let (mut reg, mut bank_tot, mut own) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    let mut members: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    let mut excluded: BTreeMap<u32, u32> = BTreeMap::new();
+    for (i, u) in units.iter().enumerate() {
+        if explained(u) {
+            *excluded.entry(u.centre).or_default() += 1;
+            continue;
+        }
+        bump(&mut reg, (region[u.centre as usize].as_str(), u.bank), u.lead);
+        bump(&mut bank_tot, u.bank, u.lead);
+        bump(&mut own, (u.centre, u.bank), u.lead);
+        members.entry(u.centre).or_default().push(i);
+    }
+    members
+        .into_iter()
+        .map(|(c, is)| {
+            let ps: Vec<f64> = is
+                .iter()
+                .map(|&i| {
+                    let b = units[i].bank;
+                    region_rate(get(&reg, (region[c as usize].as_str(), b)), get(&bank_tot, b), get(&own, (c, b)), p)
+                })
+                .collect();
+            let leads = is.iter().filter(|&&i| units[i].lead).count() as u32;
+            InstTest {
+                inst: c,
+                training_role: false,
+                n: is.len(),
+                leads,
+                expected: ps.iter().sum(),
+                p: crate::stats::poibin::upper_tail(leads as usize, &ps),
+                members: is.iter().map(|&i| units[i].k).collect(),
+                levels: [0; 4],
+                excluded: excluded.get(&c).copied().unwrap_or(0),
+            }
+        })
+        .collect()
+}
+
+/// BH within one family of tests; the tests that pass with their q.
+fn passing(tests: Vec<InstTest>, p: &Params) -> Vec<(InstTest, f64)> {
+    let q = bh_adjust(&tests.iter().map(|x| x.p).collect::<Vec<_>>());
+    tests
+        .into_iter()
+        .zip(q)
+        .filter(|(x, q)| {
+            let excess = (x.leads as f64 - x.expected) / x.n as f64;
+            *q < p.fdr_q && x.leads >= p.min_leads && excess >= p.min_excess_share
+        })
+        .collect()
+}
+
+/// Schools first (BH over schools), then centres without the found
+/// schools' trainees (BH over centres); per institution the stronger role.
+fn select(units: &[Unit], region: &[String], p: &Params) -> Vec<(InstTest, f64)> {
+    let schools = passing(school_tests(units, region, p), p);
+    let mut found: Vec<u32> = schools.iter().map(|(x, _)| x.inst).collect();
+    found.sort_unstable();
+    let centres = passing(centre_tests(units, region, &found, p), p);
+    let mut best: BTreeMap<u32, (InstTest, f64)> = BTreeMap::new();
+    for (x, q) in schools.into_iter().chain(centres) {
+        match best.get(&x.inst) {
+            Some((_, bq)) if *bq <= q => {}
+            _ => {
+                best.insert(x.inst, (x, q));
+            }
+        }
+    }
+    best.into_values().collect()
 }
 
 /// `exam.examinee_speed` / `exam.examinee_preknowledge`.
@@ -404,81 +608,28 @@ fn institution_findings(t: &Tables, scored: &[Scored], labels: &[String], p: &Pa
     let (Some(sessions), Some(records)) = (&t.exam_sessions, &t.exam_records) else {
         return Vec::new();
     };
-    let region = |inst: u32| -> String {
-        let r = t.s(t.institutions[inst as usize].region);
-        r.chars().take(p.peer_region_digits).collect()
-    };
+    let region: Vec<String> =
+        t.institutions.iter().map(|i| t.s(i.region).chars().take(p.peer_region_digits).collect()).collect();
     let mut out = Vec::new();
     for comp in [Component::Speed, Component::Preknowledge] {
-        let mut tests: Vec<InstTest> = Vec::new();
-        for training_role in [false, true] {
-            let inst_of = |s: &Scored| -> Option<u32> {
+        let units: Vec<Unit> = scored
+            .iter()
+            .enumerate()
+            .filter_map(|(k, s)| {
+                let cp = comp.p(&s.stat)?;
                 let r = &records[s.record as usize];
-                if training_role {
-                    r.training_inst
-                } else {
-                    Some(sessions[r.session as usize].inst)
-                }
-            };
-            // (region, bank) → (n, leads); bank → (n, leads); inst → members.
-            let mut cell: BTreeMap<(String, usize), (f64, f64)> = BTreeMap::new();
-            let mut bank_tot: BTreeMap<usize, (f64, f64)> = BTreeMap::new();
-            let mut members: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-            for (k, s) in scored.iter().enumerate() {
-                let (Some(inst), Some(cp)) = (inst_of(s), comp.p(&s.stat)) else {
-                    continue;
-                };
-                let lead = f64::from(u8::from(cp < p.lead_p));
-                let c = cell.entry((region(inst), s.bank)).or_default();
-                c.0 += 1.0;
-                c.1 += lead;
-                let b = bank_tot.entry(s.bank).or_default();
-                b.0 += 1.0;
-                b.1 += lead;
-                members.entry(inst).or_default().push(k);
-            }
-            for (inst, ks) in members {
-                let reg = region(inst);
-                let mut own: BTreeMap<usize, (f64, f64)> = BTreeMap::new();
-                let mut leads = 0u32;
-                for &k in &ks {
-                    let lead = comp.p(&scored[k].stat).is_some_and(|x| x < p.lead_p);
-                    let o = own.entry(scored[k].bank).or_default();
-                    o.0 += 1.0;
-                    o.1 += f64::from(u8::from(lead));
-                    leads += u32::from(lead);
-                }
-                let mut rate: BTreeMap<usize, f64> = BTreeMap::new();
-                for (&b, o) in &own {
-                    let (cn, cl) = cell[&(reg.clone(), b)];
-                    let (bn, bl) = bank_tot[&b];
-                    // Peers: the other institutions' examinees of this paper
-                    // in the region, shrunk towards the paper's rate elsewhere.
-                    let (pn, pl) = (cn - o.0, cl - o.1);
-                    let rest_n = (bn - o.0).max(1.0);
-                    let base = ((bl - o.1).max(0.0) + 0.5) / (rest_n + 1.0);
-                    rate.insert(b, ((pl + p.peer_prior * base) / (pn + p.peer_prior)).clamp(1e-6, 1.0));
-                }
-                let ps: Vec<f64> = ks.iter().map(|&k| rate[&scored[k].bank]).collect();
-                let expected: f64 = ps.iter().sum();
-                let pv = crate::stats::poibin::upper_tail(leads as usize, &ps);
-                tests.push(InstTest { inst, training_role, n: ks.len(), leads, expected, p: pv, members: ks });
-            }
-        }
-        let q = bh_adjust(&tests.iter().map(|x| x.p).collect::<Vec<_>>());
-        // The stronger role of an institution that is both.
-        let mut best: BTreeMap<u32, usize> = BTreeMap::new();
-        for (k, x) in tests.iter().enumerate() {
-            let excess = (x.leads as f64 - x.expected) / x.n as f64;
-            if q[k] < p.fdr_q && x.leads >= p.min_leads && excess >= p.min_excess_share {
-                let e = best.entry(x.inst).or_insert(k);
-                if q[k] < q[*e] {
-                    *e = k;
-                }
-            }
-        }
-        for (_, k) in best {
-            out.push(inst_finding(t, &tests[k], q[k], comp, scored, labels, p));
+                Some(Unit {
+                    k,
+                    centre: sessions[r.session as usize].inst,
+                    school: r.training_inst,
+                    session: r.session,
+                    bank: s.bank,
+                    lead: cp < p.lead_p,
+                })
+            })
+            .collect();
+        for (x, q) in select(&units, &region, p) {
+            out.push(inst_finding(t, &x, q, comp, scored, labels, p));
         }
     }
     out
@@ -527,33 +678,59 @@ fn inst_finding(
             (1.0 - cp / p.lead_p).clamp(0.0, 1.0) * sp,
         );
     }
+    let (null_zh, null_en, method_zh, method_en) = if x.training_role {
+        let [ses, cen, site, reg] = x.levels;
+        (
+            format!(
+                "按同场次其他培训机构考生的比率预期 {:.1} 名（{ses} 名考生以同场次为准，{cen} 名因同场次其他考生不足改用同考点同卷，{site} 名改用同考点各卷，{reg} 名改用同地区同卷）",
+                x.expected
+            ),
+            format!(
+                "{:.1} expected at the rate of other schools' examinees in the same sessions ({ses} trainees against their session, {cen} with too few others in the session against the same centre and paper, {site} against the same centre on any paper, {reg} against the region and paper)",
+                x.expected
+            ),
+            format!(
+                "考生个人统计量 p < {lead} 计为线索。零假设：本机构每名学员成为线索的概率等于同一考试场次中其他培训机构考生的线索比率（以 {w} 名考生的权重依次向同考点同卷、同考点各卷其他机构考生的比率收缩，最后向同地区（行政区划前 {d} 位）同卷比率收缩；个人统计量均在本卷内校准，故各卷线索比率可比；场次或考点其他考生不足时即以上一级为准）。因此整场作答都快（考点的问题）不计入培训机构，只有学员在混合场次中明显快于同场考生才计入。泊松二项上尾检验，对全部培训机构做 BH 校正（q < {fq}）。{FAIR_ZH}",
+                lead = p.lead_p, w = p.session_prior, d = p.peer_region_digits, fq = p.fdr_q
+            ),
+            format!(
+                "An examinee whose own p < {lead} is a lead. Null: each trainee is a lead at the rate of the other schools' examinees in the same exam session, shrunk with the weight of {w} examinees towards the rate of the other schools' examinees of the same centre and paper, then of the same centre on any paper (each examinee's statistic is calibrated within its paper, so lead rates are comparable), then the region (first {d} digits) × paper rate, so a session or centre with few others falls back to the wider level. A whole session answering fast (the centre's doing) is not charged to the school; trainees who stand out within mixed sessions are. Poisson-binomial upper tail, BH over training institutions (q < {fq}). {FAIR_EN}",
+                lead = p.lead_p, w = p.session_prior, d = p.peer_region_digits, fq = p.fdr_q
+            ),
+        )
+    } else {
+        let ex_zh = if x.excluded > 0 {
+            format!("；另有 {} 名考生的培训机构本身被检出，其异常归于培训机构，不计入本考点", x.excluded)
+        } else {
+            String::new()
+        };
+        let ex_en = if x.excluded > 0 {
+            format!(
+                "; {} more examinees whose school is itself found are left out (their anomaly is the school's)",
+                x.excluded
+            )
+        } else {
+            String::new()
+        };
+        (
+            format!("同地区同卷考生的比率预期 {:.1} 名{ex_zh}", x.expected),
+            format!("{:.1} expected at the rate of peers of the same region and paper{ex_en}", x.expected),
+            format!(
+                "考生个人统计量 p < {} 计为线索；零假设为本考点考生与同地区（行政区划前 {} 位）其他考点同卷考生的线索比率相同；培训机构已被检出（学员在同场次中明显偏快）的考生不计入考点及其同类。泊松二项上尾检验，对全部考点做 BH 校正（q < {}）。{FAIR_ZH}",
+                p.lead_p, p.peer_region_digits, p.fdr_q
+            ),
+            format!(
+                "An examinee whose own p < {} is a lead; null: the centre's examinees are leads at the rate of examinees of the same paper at other centres of the region (first {} digits of the code); examinees of a school that is itself found (its trainees stand out within their sessions) are left out of the centre and its peers. Poisson-binomial upper tail, BH over exam centres (q < {}). {FAIR_EN}",
+                p.lead_p, p.peer_region_digits, p.fdr_q
+            ),
+        )
+    };
     f.stat(x.leads as f64 / x.expected.max(1e-9), Some(q))
         .summary(
-            format!(
-                "{role_zh} {} 名考生中 {} 名{what_zh}，同地区同卷考生的比率预期 {:.1} 名（q = {}）",
-                x.n,
-                x.leads,
-                x.expected,
-                fmt_p(q)
-            ),
-            format!(
-                "{} of {} examinees {role_en} {what_en}, {:.1} expected at the rate of peers of the same region and paper (q = {})",
-                x.leads,
-                x.n,
-                x.expected,
-                fmt_p(q)
-            ),
+            format!("{role_zh} {} 名考生中 {} 名{what_zh}，{null_zh}（q = {}）", x.n, x.leads, fmt_p(q)),
+            format!("{} of {} examinees {role_en} {what_en}, {null_en} (q = {})", x.leads, x.n, fmt_p(q)),
         )
-        .method(
-            format!(
-                "考生个人统计量 p < {} 计为线索；零假设为本机构考生与同地区（行政区划前 {} 位）其他机构同卷考生的线索比率相同，泊松二项上尾检验，对全部机构做 BH 校正（q < {}）。{FAIR_ZH}",
-                p.lead_p, p.peer_region_digits, p.fdr_q
-            ),
-            format!(
-                "An examinee whose own p < {} is a lead; null: the institution's examinees are leads at the rate of examinees of the same paper at other institutions of the region (first {} digits of the code); Poisson-binomial upper tail, BH over institutions (q < {}). {FAIR_EN}",
-                p.lead_p, p.peer_region_digits, p.fdr_q
-            ),
-        )
+        .method(method_zh, method_en)
         .evidence(table)
 }
 

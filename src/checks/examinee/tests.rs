@@ -178,3 +178,59 @@ fn no_exam_tables_no_rows() {
     let ex = analyse(&t, None, &params(), &[]);
     assert!(ex.rows.is_empty() && ex.findings.is_empty());
 }
+
+/// A small world of sessions for the attribution tests: six centres
+/// (insts 0-5) with five sessions each of 30 examinees, ten from each of
+/// three schools (insts 10-19, rotating), all in one region and on one
+/// paper. `fast(centre, school, i)` says whether examinee i is a lead.
+fn world(fast: impl Fn(u32, u32, usize) -> bool) -> (Vec<Unit>, Vec<String>) {
+    let region = vec!["4110".to_string(); 20];
+    let mut units = Vec::new();
+    for c in 0..6u32 {
+        for s in 0..5u32 {
+            let session = c * 5 + s;
+            for j in 0..3u32 {
+                let school = 10 + (c + s + 3 * j) % 10;
+                for _ in 0..10 {
+                    let i = units.len();
+                    units.push(Unit {
+                        k: i,
+                        centre: c,
+                        school: Some(school),
+                        session,
+                        bank: 0,
+                        lead: fast(c, school, i),
+                    });
+                }
+            }
+        }
+    }
+    (units, region)
+}
+
+#[test]
+fn a_school_is_not_charged_for_a_relayed_session_the_centre_is() {
+    // Centre 0 relays answers: everyone in its sessions is fast, whatever
+    // the school; elsewhere 1 in 100 examinees is a lead by chance.
+    let (units, region) = world(|c, _, i| c == 0 || i % 100 == 7);
+    let found = select(&units, &region, &params());
+    let ids: Vec<(u32, bool)> = found.iter().map(|(x, _)| (x.inst, x.training_role)).collect();
+    assert_eq!(ids, vec![(0, false)], "only the relaying centre is found");
+    let (x, q) = &found[0];
+    assert_eq!((x.leads, x.n), (150, 150));
+    assert!(*q < 1e-10, "{q}");
+}
+
+#[test]
+fn a_school_fast_within_mixed_sessions_is_found_and_its_centres_are_not() {
+    // School 13's trainees are fast in every (otherwise normal) session
+    // they sit; the centres only host them.
+    let (units, region) = world(|_, s, i| (s == 13 && i % 2 == 0) || i % 100 == 7);
+    let found = select(&units, &region, &params());
+    let ids: Vec<(u32, bool)> = found.iter().map(|(x, _)| (x.inst, x.training_role)).collect();
+    assert_eq!(ids, vec![(13, true)], "the school, and no centre charged for it");
+    let (x, q) = &found[0];
+    assert!(x.leads >= 40 && x.expected < 2.0 && *q < 1e-10, "{} {} {q}", x.leads, x.expected);
+    // Every trainee was compared with the others in the same session.
+    assert_eq!(x.levels[0] as usize, x.n);
+}
