@@ -65,6 +65,21 @@ pub struct RunResult {
     pub unreadable: Vec<Unreadable>,
 }
 
+impl RunResult {
+    /// The result of a run that reads inputs but scores nothing (ingest,
+    /// decide and the other recorded commands).
+    pub fn without_findings(info: RunInfo, inputs: Vec<InputFile>) -> RunResult {
+        RunResult {
+            info,
+            inputs,
+            scores: Vec::new(),
+            findings: Vec::new(),
+            overview: Vec::new(),
+            unreadable: Vec::new(),
+        }
+    }
+}
+
 /// A rejected row or a field defect, as it touches one institution.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Unreadable {

@@ -232,14 +232,7 @@ fn record(store: &mut Store, audit: &RunResult, d: &mut Decision) -> Result<i64>
     };
     d.id = id;
     d.run_id = info.run_id;
-    let result = RunResult {
-        info,
-        inputs,
-        scores: Vec::new(),
-        findings: Vec::new(),
-        overview: Vec::new(),
-        unreadable: Vec::new(),
-    };
+    let result = RunResult::without_findings(info, inputs);
     store.finish_run_with_outputs(&result, &[])?;
     Ok(id)
 }

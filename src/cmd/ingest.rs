@@ -46,14 +46,7 @@ pub fn run(a: Args) -> Result<i32> {
     let actions = store.ingest_tables(&loaded)?;
     let store_secs = t1.elapsed().as_secs_f64();
     let inputs = crate::pipeline::input_manifest(&loaded);
-    store.finish_run(&RunResult {
-        info,
-        inputs,
-        scores: Vec::new(),
-        findings: Vec::new(),
-        overview: Vec::new(),
-        unreadable: Vec::new(),
-    })?;
+    store.finish_run(&RunResult::without_findings(info, inputs))?;
     print_summary(&loaded)?;
     for (t, act) in &actions {
         match act {

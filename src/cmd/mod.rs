@@ -158,14 +158,7 @@ pub(crate) fn recorded<T>(
     let done = work(&mut inputs).and_then(|(value, written)| Ok((value, Outputs::hashed(&store.dir(), &written)?)));
     match done {
         Ok((value, outputs)) => {
-            let result = RunResult {
-                info,
-                inputs,
-                scores: Vec::new(),
-                findings: Vec::new(),
-                overview: Vec::new(),
-                unreadable: Vec::new(),
-            };
+            let result = RunResult::without_findings(info, inputs);
             store.finish_run_with_outputs(&result, &outputs)?;
             Ok(value)
         }

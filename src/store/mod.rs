@@ -153,14 +153,7 @@ impl Store {
     /// Closes a run that stopped on an error (still chained).
     pub fn fail_run(&mut self, info: &RunInfo) -> Result<String> {
         let now = crate::dataset::time::now_local();
-        let empty = RunResult {
-            info: info.clone(),
-            inputs: Vec::new(),
-            scores: Vec::new(),
-            findings: Vec::new(),
-            overview: Vec::new(),
-            unreadable: Vec::new(),
-        };
+        let empty = RunResult::without_findings(info.clone(), Vec::new());
         Ok(runs::finish(&mut self.conn, &empty, &[], "failed", &now)?)
     }
 
